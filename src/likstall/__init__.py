@@ -1,0 +1,32 @@
+"""likstall — is support for victims of violence given equally in every district?
+
+Public API (each command of the `likstall` tool is also a function here):
+
+    likstall.ingest(paths, db, extract_date=...)   # validate, pseudonymise, load
+    likstall.quarantine(db)                        # the quarantined rows, as a DataFrame
+    likstall.write_demo_data(out_dir, seed=...)    # the calibrated synthetic data set
+    likstall.contract_schema()                     # the import contract as JSON Schema
+
+Names are imported on first use, so `likstall --help` does not pay for pandas and statsmodels.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ingest": ("likstall.ingest.load", "ingest"),
+    "IngestResult": ("likstall.ingest.load", "IngestResult"),
+    "quarantine": ("likstall.ingest.quarantine", "quarantine"),
+    "write_demo_data": ("likstall.demo.write", "write_demo_data"),
+    "contract_schema": ("likstall.contract.schema", "contract_schema"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(import_module(module), attr)
+    raise AttributeError(f"module 'likstall' has no attribute {name!r}")

@@ -1,0 +1,223 @@
+"""The `likstall` command. A thin layer: every command calls one library function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import LikstallError
+
+app = typer.Typer(
+    help="likstall — likställighet i stöd till våldsutsatta: inläsning, statistik och röjandekontroll.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+# Wide enough for the quarantine's messages when the output goes to a file or a pipe.
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True)
+
+DEMO_DB = "likstall-demo.duckdb"
+DEMO_DIR = "likstall-demo-data"
+
+
+def _fmt(n: int | float) -> str:
+    """Swedish thousands separator (2 779)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(n, locale="sv_SE")
+
+
+def _date(value: Optional[str], option: str) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} är inget datum; skriv ÅÅÅÅ-MM-DD", param_hint=option) from None
+
+
+def _progress(enabled: bool):
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
+                    disable=not enabled, transient=True)
+
+
+@app.command("demo-data")
+def demo_data(
+    out_dir: Annotated[Path, typer.Option("--out", help="Mapp att skriva till")],
+    seed: Annotated[int, typer.Option(help="Slumpfrö; samma frö ger samma data")] = 2021,
+    years: Annotated[str, typer.Option(help="Årsintervall, t.ex. 2015-2021")] = "2015-2021",
+    districts: Annotated[int, typer.Option(help="Antal stadsdelar (13 = Stockholm, annars syntetiska)")] = 13,
+    messy: Annotated[bool, typer.Option("--messy", help="Lägg in realistiska fel")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx eller parquet")] = "csv",
+) -> None:
+    """Skriv det syntetiska demodatasetet enligt importkontraktet."""
+    from .demo.generate import parse_years
+    from .demo.write import FORMATS, write_demo_data
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"välj en av {', '.join(FORMATS)}", param_hint="--format")
+    if districts < 1:
+        raise typer.BadParameter("minst 1", param_hint="--districts")
+    try:
+        year_list = parse_years(years)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--years") from None
+    summary = write_demo_data(out_dir, seed=seed, years=year_list, districts=districts, messy=messy, fmt=fmt)
+    out.print(f"[bold]Syntetiska demodata[/bold] skrivna till {out_dir} (uttagsdatum {summary['extract_date']}):")
+    for name, n in summary["rows"].items():
+        out.print(f"  {name:<15} {_fmt(n):>10} rader")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Filer eller mappar (CSV, XLSX, Parquet)")],
+    db: Annotated[Path, typer.Option("--db", help="Databasfil (DuckDB); skapas om den inte finns")],
+    extract_date: Annotated[Optional[str], typer.Option("--extract-date", help="Uttagsdatum ÅÅÅÅ-MM-DD (standard: i dag)")] = None,
+    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="Mappningsfil (TOML eller YAML)")] = None,
+    key_file: Annotated[Optional[Path], typer.Option("--key-file", help="Nyckelfil för pseudonymer")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Skriv ett JSON-objekt i stället för en tabell")] = False,
+) -> None:
+    """Validera, pseudonymisera och läs in exportfiler i en transaktion."""
+    from .ingest.load import ingest as run
+
+    with _progress(not as_json and sys.stderr.isatty()) as progress:
+        task = progress.add_task("Läser in", total=1.0)
+        result = run(paths, db, extract_date=_date(extract_date, "--extract-date"), mapping=mapping,
+                     key_file=key_file, progress=lambda msg, frac: progress.update(task, description=msg, completed=frac))
+    if as_json:
+        print(result.to_json())
+        return
+    _print_ingest(result, db)
+
+
+def _print_ingest(result, db) -> None:
+    from .ingest.rules import describe
+
+    t = Table(title=f"Inläsning {result.load_id} till {db} (uttagsdatum {result.extract_date})")
+    for col in ("tabell", "lästa", "nya", "ändrade", "oförändrade", "karantän"):
+        t.add_column(col, justify="right" if col != "tabell" else "left")
+    for name, c in result.by_table.items():
+        t.add_row(name, *(_fmt(c[k]) for k in ("rows_read", "inserted", "updated", "unchanged", "quarantined")))
+    t.add_row("[bold]totalt", *(f"[bold]{_fmt(getattr(result, k))}" for k in
+                                ("rows_read", "inserted", "updated", "unchanged", "quarantined")))
+    out.print(t)
+    if result.quarantined:
+        out.print(f"[bold]{_fmt(result.quarantined)} rader i karantän[/bold] (en rad kan bryta mot flera regler):")
+        for rule, n in sorted(result.by_rule.items(), key=lambda kv: -kv[1]):
+            out.print(f"  {_fmt(n):>7}  {rule}: {describe(rule)}")
+        out.print(f"  Se raderna med: likstall quarantine --db {db}")
+    else:
+        out.print("Inga rader i karantän.")
+    for f in result.files:
+        if f["unknown_columns"]:
+            out.print(f"Kolumner utanför kontraktet i {f['file']} lagrades inte: {', '.join(f['unknown_columns'])}")
+    if result.ignored_files:
+        out.print(f"Filer som inte lästes (okänt format): {', '.join(result.ignored_files)}")
+
+
+@app.command()
+def quarantine(
+    db: Annotated[Path, typer.Option("--db", help="Databasfil")],
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="Skriv listan som CSV (semikolon, UTF-8 med BOM)")] = None,
+    load: Annotated[Optional[int], typer.Option("--load", help="Endast en inläsning")] = None,
+) -> None:
+    """Lista rader i karantän: fil, rad, kolumn, regel och meddelande."""
+    from .ingest.quarantine import COLUMNS_SV, quarantine as q
+
+    df = q(db, load_id=load)
+    if csv:
+        from .render.safe_csv import write_csv
+
+        write_csv(df.drop(columns=["rule_description"]).rename(columns=COLUMNS_SV), csv)
+        out.print(f"{_fmt(len(df))} rader skrivna till {csv}")
+        return
+    if df.empty:
+        out.print("Karantänen är tom.")
+        return
+    t = Table(title=f"Karantän i {db} ({_fmt(len(df))} fel)")
+    for col in ("inläsning", "fil", "rad", "kolumn", "regel", "meddelande"):
+        t.add_column(col, overflow="fold")
+    for r in df.head(500).itertuples():
+        t.add_row(str(r.load_id), r.file, str(r.row_number), r.column_name or "", r.rule, r.message)
+    out.print(t)
+    if len(df) > 500:
+        out.print(f"… och {_fmt(len(df) - 500)} till; skriv alla med --csv FIL")
+
+
+@app.command()
+def schema(as_json: Annotated[bool, typer.Option("--json", help="Som JSON Schema")] = False) -> None:
+    """Visa importkontraktet."""
+    from .contract.columns import TABLES
+    from .contract.schema import PERSONNUMMER_RULE_SV, contract_schema
+
+    if as_json:
+        print(json.dumps(contract_schema(), ensure_ascii=False, indent=2))
+        return
+    for t in TABLES.values():
+        tab = Table(title=f"{t.name} ({t.swedish}) — {t.description_sv}", title_justify="left")
+        for col in ("kolumn", "svenska namn", "typ", "krävs", "beskrivning"):
+            tab.add_column(col, overflow="fold")
+        for c in t.columns:
+            tab.add_row(c.name, ", ".join(c.aliases), c.codes or c.kind, "ja" if c.required else "", c.description_sv)
+        out.print(tab)
+    out.print(PERSONNUMMER_RULE_SV)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option("--dir", help="Arbetsmapp för demodata och databas")] = Path("."),
+    seed: Annotated[int, typer.Option(help="Slumpfrö")] = 2021,
+) -> None:
+    """Huvudjobbet på demodata: skapa data, läs in dem och visa vad som hände."""
+    from .demo.write import write_demo_data
+    from .ingest.load import ingest as run
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    data_dir, db = workdir / DEMO_DIR, workdir / DEMO_DB
+    if db.exists():
+        db.unlink()  # the demo starts from scratch every time
+    wal = Path(str(db) + ".wal")
+    if wal.exists():
+        wal.unlink()
+    out.print("[bold]1. Syntetiska demodata[/bold] (13 stadsdelar i Stockholm, 2015–2021; inga verkliga personer)")
+    summary = write_demo_data(data_dir, seed=seed, messy=True)
+    out.print(f"   {data_dir}: {', '.join(summary['files'])} (med realistiska fel i ärenden och insatser)")
+    out.print(f"[bold]2. Inläsning[/bold] till {db}")
+    with _progress(sys.stderr.isatty()) as progress:
+        task = progress.add_task("Läser in", total=1.0)
+        result = run([data_dir], db, extract_date=dt.date.fromisoformat(summary["extract_date"]),
+                     progress=lambda msg, frac: progress.update(task, description=msg, completed=frac))
+    _print_ingest(result, db)
+    out.print("[bold]Nästa steg[/bold]")
+    out.print(f"  likstall quarantine --db {db}        # raderna i karantän och varför")
+    out.print("  likstall schema                        # importkontraktet")
+
+
+def main() -> None:
+    """Entry point: user errors get a Swedish message and exit code 2, never a traceback."""
+    try:
+        app()  # standalone: click itself reports usage errors and exits
+    except LikstallError as exc:
+        err.print(f"[bold red]Fel:[/bold red] {escape(str(exc))}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("Avbrutet.")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 — last line of defence: no traceback with data in it
+        if os.environ.get("LIKSTALL_DEBUG"):
+            raise
+        err.print(f"[bold red]Internt fel[/bold red] ({type(exc).__name__}). Kör igen med LIKSTALL_DEBUG=1 "
+                  "för detaljer och rapportera felet.", highlight=False)
+        sys.exit(3)

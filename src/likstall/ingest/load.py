@@ -1,0 +1,265 @@
+"""One ingest: read → validate → pseudonymise → load, in one transaction.
+
+Counting rule: every row read is exactly one of inserted, updated, unchanged or quarantined.
+- inserted: its key is new to the store;
+- updated: its key is in the store with other content, from the same or an earlier extract
+  (a later export corrects earlier rows: the latest extract wins);
+- unchanged: same key, same content (the row's `extract_date` moves forward to the newest
+  extract that contained it, so ongoing placements are censored at the right date);
+- quarantined: failed a rule, including `older_extract` (the store already has the row from a
+  later extract; an older export never overwrites a newer one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .. import __version__
+from ..contract.columns import LOAD_ORDER, TABLES
+from ..errors import InputError
+from ..store.connection import connect, get_meta
+from .mapping import Mapping, load_mapping
+from .pseudonym import SecretKey, load_key
+from .reader import DISCOVERED, Reader, StagedFile, make_tmpdir, safe_name
+from .rules import RULES
+from .validate import Context, Validator
+
+ProgressFn = Callable[[str, float], None]
+
+
+@dataclass
+class IngestResult:
+    load_id: int
+    extract_date: str
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    by_rule: dict[str, int]
+    by_table: dict[str, dict[str, int]]
+    files: list[dict]
+    ignored_files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
+    """Files to read: given files, and the supported files directly inside given folders."""
+    files: list[Path] = []
+    ignored: list[str] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for child in sorted(p.iterdir()):
+                if child.name.startswith((".", "~$")) or not child.is_file():
+                    continue
+                if child.suffix.lower() in DISCOVERED:
+                    files.append(child)
+                else:
+                    ignored.append(safe_name(child.name))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError("Filen eller mappen finns inte", file=safe_name(str(p)))
+    if not files:
+        raise InputError("Inga filer att läsa in (CSV, XLSX eller Parquet)", file=", ".join(safe_name(str(p)) for p in paths))
+    return files, ignored
+
+
+def _table_keys(name: str) -> list[str]:
+    return {"cases": ["case_key"], "placements": ["placement_key"]}.get(name) or list(TABLES[name].key)
+
+
+def ingest(
+    paths: Sequence[str | Path],
+    db: str | Path,
+    *,
+    extract_date: dt.date | None = None,
+    mapping: str | Path | Mapping | None = None,
+    key_file: str | Path | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestResult:
+    """Validate, pseudonymise and load export files into the store at `db` in one transaction."""
+    t0 = time.perf_counter()
+    say = progress or (lambda _msg, _frac: None)
+    extract = extract_date or dt.date.today()
+    if extract > dt.date.today():
+        raise InputError(f"Uttagsdatumet {extract} ligger i framtiden", rule="extract_date")
+    m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    key = load_key(Path(key_file) if key_file else None)
+    files, ignored = collect_files(paths)
+
+    con = connect(db)
+    tmpdir = make_tmpdir()
+    try:
+        _check_key(con, key, db)
+        con.execute(f"SET temp_directory = '{tmpdir}'")
+        con.execute("ATTACH ':memory:' AS stg")
+        reader = Reader(con, m, tmpdir)
+        staged: list[StagedFile] = []
+        for i, f in enumerate(files):
+            say(f"Läser {safe_name(f.name)}", 0.4 * i / len(files))
+            staged.extend(reader.read(f))
+        by_table = {t: [s for s in staged if s.table == t] for t in LOAD_ORDER}
+
+        validator = Validator(Context(con, extract, m, key.sql_pads()))
+        for i, name in enumerate(LOAD_ORDER):
+            say(f"Kontrollerar {name}", 0.4 + 0.4 * i / len(LOAD_ORDER))
+            if by_table[name]:
+                validator.validate(TABLES[name], by_table[name])
+            else:
+                validator.empty_accepted(TABLES[name])
+
+        say("Jämför med databasen", 0.8)
+        for name in LOAD_ORDER:
+            if by_table[name]:
+                _classify(con, name, extract)
+        say("Skriver", 0.9)
+        result = _commit(con, staged, by_table, extract, key, ignored)
+        result.seconds = round(time.perf_counter() - t0, 3)
+        say("Klart", 1.0)
+        return result
+    except duckdb.Error as exc:
+        # An engine error here is a bug or a resource problem, not a user's data: say so without values.
+        raise InputError(f"Inläsningen avbröts av databasmotorn ({type(exc).__name__}); databasen är oförändrad") from None
+    finally:
+        con.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, key: SecretKey, db) -> None:
+    stored = get_meta(con, "key_fingerprint")
+    if stored is not None and stored != key.fingerprint:
+        raise InputError(
+            f"Databasen {safe_name(str(db))} är skapad med en annan pseudonymiseringsnyckel än den i "
+            f"{key.source}. Samma person skulle få olika pseudonymer; inläsningen avbryts.",
+            rule="wrong_key",
+        )
+
+
+def _classify(con: duckdb.DuckDBPyConnection, name: str, extract: dt.date) -> None:
+    keys = _table_keys(name)
+    on = " AND ".join(f'o."{k}" = s."{k}"' for k in keys)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE stg.c_{name} AS
+            SELECT o.*, s.first_load_id AS old_first_load_id, s.first_extract_date AS old_first_extract_date,
+                   CASE WHEN s.row_hash IS NULL THEN 'insert'
+                        WHEN s.row_hash = o.row_hash THEN 'unchanged'
+                        WHEN s.extract_date > DATE '{extract}' THEN 'older'
+                        ELSE 'update' END AS status
+            FROM stg.ok_{name} o LEFT JOIN main.{name} s ON {on}"""
+    )
+    con.execute(
+        f"""INSERT INTO stg.q SELECT '{name}', _file, _row, NULL, 'older_extract',
+                'Raden finns redan från ett senare uttag; den äldre versionen skrivs inte över'
+            FROM stg.c_{name} WHERE status = 'older'"""
+    )
+
+
+def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: list[str]) -> IngestResult:
+    rows_read = sum(s.rows for s in staged)
+    counts = {
+        name: dict(con.execute(f"SELECT status, count(*) FROM stg.c_{name} GROUP BY status").fetchall())
+        for name in LOAD_ORDER if by_table[name]
+    }
+    q_rows = {
+        name: n for name, n in con.execute(
+            "SELECT table_name, count(*) FROM (SELECT DISTINCT table_name, file, row_number FROM stg.q) GROUP BY 1"
+        ).fetchall()
+    }
+    by_rule = dict(con.execute(
+        "SELECT rule, count(*) FROM (SELECT DISTINCT rule, file, row_number FROM stg.q) GROUP BY 1 ORDER BY 1"
+    ).fetchall())
+    inserted = sum(c.get("insert", 0) for c in counts.values())
+    updated = sum(c.get("update", 0) for c in counts.values())
+    unchanged = sum(c.get("unchanged", 0) for c in counts.values())
+    quarantined = sum(q_rows.values())
+    if inserted + updated + unchanged + quarantined != rows_read:
+        # This is the promise of the whole ingest; if it ever breaks, nothing is written.
+        raise InputError(
+            f"Internt räknefel: {rows_read} lästa rader men {inserted}+{updated}+{unchanged}+{quarantined}; "
+            "inget har skrivits", rule="accounting"
+        )
+    files_info = [
+        {"file": s.file, "sha256": s.sha256, "table": s.table, "rows": s.rows,
+         "unknown_columns": [h for h, _ in s.unknown]}
+        for s in staged
+    ]
+    per_table = {
+        name: {"rows_read": sum(s.rows for s in by_table[name]),
+               "inserted": counts.get(name, {}).get("insert", 0),
+               "updated": counts.get(name, {}).get("update", 0),
+               "unchanged": counts.get(name, {}).get("unchanged", 0),
+               "quarantined": q_rows.get(name, 0)}
+        for name in LOAD_ORDER if by_table[name]
+    }
+
+    started = dt.datetime.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM main.loads").fetchone()[0]
+        for name in LOAD_ORDER:
+            if not by_table[name]:
+                continue
+            store_cols = [c for c in _store_columns(con, name)]
+            data_cols = [c for c in store_cols if c not in _LOAD_META]
+            sel = ", ".join(f'"{c}"' for c in data_cols)
+            con.execute(
+                f"""INSERT OR REPLACE INTO main.{name} ({sel}, {', '.join(_LOAD_META)})
+                    SELECT {sel}, {load_id}, DATE '{extract}',
+                           coalesce(old_first_load_id, {load_id}), coalesce(old_first_extract_date, DATE '{extract}')
+                    FROM stg.c_{name} WHERE status IN ('insert', 'update')"""
+            )
+            keys = _table_keys(name)
+            con.execute(
+                f"""UPDATE main.{name} s SET extract_date = DATE '{extract}'
+                    FROM stg.c_{name} c
+                    WHERE c.status = 'unchanged' AND s.extract_date < DATE '{extract}'
+                      AND {' AND '.join(f's."{k}" = c."{k}"' for k in keys)}"""
+            )
+        con.execute(
+            f"INSERT INTO main.quarantine SELECT {load_id}, file, table_name, row_number, column_name, rule, message "
+            "FROM stg.q ORDER BY table_name, file, row_number, rule"
+        )
+        con.execute(
+            "INSERT INTO main.loads VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, started, extract, json.dumps(files_info, ensure_ascii=False), rows_read, inserted, updated,
+             unchanged, quarantined, json.dumps(by_rule, ensure_ascii=False), __version__],
+        )
+        con.execute("INSERT OR REPLACE INTO main.meta VALUES ('key_fingerprint', ?)", [key.fingerprint])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return IngestResult(
+        load_id=load_id, extract_date=extract.isoformat(), rows_read=rows_read, inserted=inserted,
+        updated=updated, unchanged=unchanged, quarantined=quarantined, by_rule=by_rule, by_table=per_table,
+        files=files_info, ignored_files=ignored,
+    )
+
+
+_LOAD_META = ["load_id", "extract_date", "first_load_id", "first_extract_date"]
+
+
+def _store_columns(con, name: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+        "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [name]
+    ).fetchall()]
+
+
+def rule_names() -> dict[str, str]:
+    return dict(RULES)

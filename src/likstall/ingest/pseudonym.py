@@ -1,0 +1,113 @@
+"""Keyed pseudonyms (HMAC-SHA256) for person, case and placement keys.
+
+The key comes from LIKSTALL_SECRET_KEY (hex or any text of at least 32 characters) or from a key
+file (LIKSTALL_KEY_FILE, default ~/.config/likstall/secret.key) that is created with mode 0600 on
+first use. The key never enters the store: the store keeps only a fingerprint (an HMAC of a fixed
+label), which lets an ingest refuse a store that was made with another key.
+
+HMAC is computed inside DuckDB (RFC 2104 with the padded key blocks passed as parameters) so that
+pseudonymising ten million rows is a set operation, not a Python loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import LikstallError
+
+_BLOCK = 64  # SHA-256 block size in bytes
+
+# Domain labels keep pseudonyms of different kinds apart (a case id equal to a person id
+# must not give the same pseudonym).
+PERSON = "person:"
+CASE = "case:"
+PLACEMENT = "placement:"
+
+
+class KeyProblem(LikstallError):
+    """The secret key is missing, unreadable, insecure, or not the store's key."""
+
+
+def default_key_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "likstall" / "secret.key"
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    raw: bytes
+    source: str  # where the key came from, for messages ("miljövariabeln LIKSTALL_SECRET_KEY" or a path)
+
+    def hmac_hex(self, message: str) -> str:
+        return hmac.new(self.raw, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the key without revealing it: HMAC(key, fixed label)."""
+        return self.hmac_hex("likstall-key-fingerprint-v1")
+
+    def sql_pads(self) -> dict[str, bytes]:
+        """The inner and outer padded key blocks for HMAC in SQL (see `hmac_sql`)."""
+        k = self.raw if len(self.raw) <= _BLOCK else hashlib.sha256(self.raw).digest()
+        k = k.ljust(_BLOCK, b"\0")
+        return {"hmac_ipad": bytes(b ^ 0x36 for b in k), "hmac_opad": bytes(b ^ 0x5C for b in k)}
+
+
+def hmac_sql(expr: str) -> str:
+    """SQL for HMAC-SHA256(key, expr) as lower-case hex; needs the parameters of `SecretKey.sql_pads`."""
+    return f"sha256($hmac_opad || unhex(sha256($hmac_ipad || encode({expr}))))"
+
+
+def load_key(key_file: Path | None = None, *, create: bool = True) -> SecretKey:
+    env = os.environ.get("LIKSTALL_SECRET_KEY")
+    if env:
+        text = env.strip()
+        raw = bytes.fromhex(text) if re.fullmatch(r"[0-9a-fA-F]{64,}", text) else text.encode("utf-8")
+        if len(raw) < 32:
+            raise KeyProblem("LIKSTALL_SECRET_KEY är för kort: nyckeln måste vara minst 32 byte (64 hextecken).")
+        return SecretKey(raw, "miljövariabeln LIKSTALL_SECRET_KEY")
+    path = Path(key_file or os.environ.get("LIKSTALL_KEY_FILE") or default_key_file())
+    if not path.exists():
+        if not create:
+            raise KeyProblem(f"Nyckelfilen {path} finns inte.")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # O_EXCL: two processes creating the key at once must not overwrite each other's key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return load_key(path, create=False)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyProblem(
+            f"Nyckelfilen {path} kan läsas av andra (rättigheter {mode:o}); kör `chmod 600 {path}`."
+        )
+    text = path.read_text(encoding="ascii").strip()
+    if not re.fullmatch(r"[0-9a-f]{64,}", text):
+        raise KeyProblem(f"Nyckelfilen {path} har fel format (väntade minst 64 hextecken).")
+    return SecretKey(bytes.fromhex(text), str(path))
+
+
+PNR_SQL_NORMALISE = (
+    # A personnummer written with or without century or separator gives the same pseudonym:
+    # 19800101-1234, 198001011234, 800101-1234 and 8001011234 all become 8001011234.
+    "CASE WHEN regexp_full_match(regexp_replace({x}, '[\\s+-]', '', 'g'), '(19|20)?[0-9]{{10}}') "
+    "THEN right(regexp_replace({x}, '[\\s+-]', '', 'g'), 10) ELSE upper(trim({x})) END"
+)
+
+
+def person_key_sql(col: str) -> str:
+    norm = PNR_SQL_NORMALISE.format(x=col)
+    return hmac_sql(f"'{PERSON}' || ({norm})")
+
+
+def id_key_sql(prefix: str, col: str) -> str:
+    return hmac_sql(f"'{prefix}' || trim({col})")

@@ -1,0 +1,354 @@
+"""Read export files into staging tables of text columns, in an in-memory DuckDB catalog.
+
+Every value is read as text and parsed later by the SQL rules, so that a bad value becomes a
+quarantined row with a reason instead of a failed file. Staging lives in memory (and in spill
+files in a private temporary folder): raw person keys never reach the store file.
+
+Formats: CSV with `,`, `;` or tab (detected from the header), UTF-8 with or without BOM or
+Windows-1252; XLSX (one table per sheet named after the table, or one file per table);
+Parquet. Row numbers count the header as row 1, as a spreadsheet shows them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ..contract.columns import TABLES
+from ..errors import InputError
+from .mapping import Mapping, canonical_header, detect_table
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+DISCOVERED = {".csv", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}  # .txt only when named explicitly
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+SUPPORTED = CSV_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES
+
+_PNR_IN_TEXT = re.compile(r"(?<!\d)(\d{2})?\d{6}\s*[-+]?\s*\d{4}(?!\d)")
+
+
+def safe_name(text: str) -> str:
+    """A file, sheet or header name fit for the log and messages: no personnummer-shaped digits, no control characters."""
+    text = _PNR_IN_TEXT.sub("[dolt]", text)
+    text = re.sub(r"[\x00-\x1f\x7f]", "?", text)
+    return text[:200]
+
+
+@dataclass
+class StagedFile:
+    file: str  # display name: file name, plus #sheet for workbooks
+    sha256: str
+    table: str
+    stage: str  # staging table name in the stg catalog
+    rows: int  # data rows read (rejected CSV records included)
+    columns: dict[str, str]  # contract column -> staging column
+    unknown: list[tuple[str, str]]  # (header, staging column) outside the contract
+    rejects: list[tuple[int, str]] = field(default_factory=list)  # (row, message) for unreadable records
+
+
+class Reader:
+    """Reads files into `stg.<name>` tables on one connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, mapping: Mapping, tmpdir: Path):
+        self.con = con
+        self.mapping = mapping
+        self.tmpdir = tmpdir
+        self._n = 0
+
+    def _stage_name(self) -> str:
+        self._n += 1
+        return f"stg.f{self._n}"
+
+    # -- entry point ---------------------------------------------------------------------
+    def read(self, path: Path) -> list[StagedFile]:
+        suffix = path.suffix.lower()
+        if not path.is_file():
+            raise InputError("Filen finns inte eller är ingen vanlig fil", file=safe_name(str(path)))
+        if suffix in CSV_SUFFIXES:
+            return [self._read_csv(path)]
+        if suffix in XLSX_SUFFIXES:
+            return self._read_xlsx(path)
+        if suffix in PARQUET_SUFFIXES:
+            return [self._read_parquet(path)]
+        raise InputError(
+            f"Okänt filformat {suffix or '(inget)'}; väntade CSV, XLSX eller Parquet", file=safe_name(path.name)
+        )
+
+    # -- helpers -------------------------------------------------------------------------
+    def _map_headers(self, name: str, headers: list[str], display: str) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
+        table = detect_table(name, headers, self.mapping)
+        if table is None:
+            raise InputError(
+                "Kunde inte avgöra vilken tabell filen innehåller. Döp filen eller bladet efter tabellen "
+                "(cases/arenden, placements/insatser, districts/stadsdelar, population/befolkning, "
+                "socioeconomics/socioekonomi) eller ange den i mappningsfilen under [tables]",
+                file=display,
+            )
+        t = TABLES[table]
+        columns: dict[str, str] = {}
+        unknown: list[tuple[str, str]] = []
+        for i, h in enumerate(headers):
+            canon = canonical_header(t, h, self.mapping) if h.strip() else None
+            if canon is None:
+                unknown.append((safe_name(h.strip() or f"(kolumn {i + 1} utan rubrik)"), f"c{i}"))
+            elif canon in columns:
+                raise InputError(
+                    f"Kolumnen {canon} förekommer två gånger (rubriken {safe_name(h)!r} och en tidigare)",
+                    file=display, row=1, column=canon, rule="duplicate_column",
+                )
+            else:
+                columns[canon] = f"c{i}"
+        missing = [c for c in t.required if c not in columns]
+        if missing:
+            raise InputError(
+                f"Obligatoriska kolumner saknas i tabellen {table}: {', '.join(missing)}. "
+                f"Rubriker i filen: {', '.join(safe_name(h) for h in headers)}",
+                file=display, row=1, column=missing[0], rule="missing_column",
+            )
+        return table, columns, unknown
+
+    # -- CSV -----------------------------------------------------------------------------
+    def _read_csv(self, path: Path) -> StagedFile:
+        display = safe_name(path.name)
+        digest, encoding = _hash_and_detect_encoding(path, display)
+        source = path
+        if encoding == "cp1252":
+            source = self.tmpdir / f"transcoded{self._n + 1}.csv"
+            with open(path, encoding="cp1252", newline="") as src, open(source, "w", encoding="utf-8", newline="") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+        with open(source, encoding="utf-8-sig", newline="") as f:
+            first = f.readline()
+        if not first.strip():
+            raise InputError("Filen är tom eller saknar rubrikrad", file=display, row=1)
+        delim = max((";", ",", "\t"), key=lambda d: _count_outside_quotes(first, d))
+        headers = next(csv.reader([first], delimiter=delim))
+        if len(headers) > 2000:
+            raise InputError(f"Filen har {len(headers)} kolumner; högst 2000 tillåts", file=display, row=1)
+        table, columns, unknown = self._map_headers(path.stem, headers, display)
+        stage = self._stage_name()
+        spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
+        rej = f"rej{self._n}"
+        try:
+            self.con.execute(
+                f"""CREATE TABLE {stage} AS SELECT * FROM read_csv(?, delim = ?, header = true, quote = '"',
+                    escape = '"', columns = {spec}, auto_detect = false, store_rejects = true,
+                    rejects_table = '{rej}', rejects_scan = '{rej}_scan', max_line_size = 20000000,
+                    parallel = true)""",
+                [str(source), delim],
+            )
+        except duckdb.Error as exc:
+            raise InputError(f"Filen kunde inte läsas som CSV: {_clean_duckdb_message(exc)}", file=display) from None
+        # Record numbers of rows the CSV reader rejected (wrong number of fields and similar).
+        rejects = [
+            (int(line), _reject_message(err_type, msg))
+            for line, err_type, msg in self.con.execute(
+                f"SELECT line, error_type, error_message FROM {rej} ORDER BY line"
+            ).fetchall()
+        ]
+        # The reader may report one record more than once (one per bad field): count records.
+        rejects = list({r: (r, m) for r, m in rejects}.values())
+        accepted = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+        self._number_rows(stage, [r for r, _ in rejects])
+        self.con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
+        if source != path:
+            os.unlink(source)
+        return StagedFile(display, digest, table, stage, accepted + len(rejects), columns, unknown, rejects)
+
+    def _number_rows(self, stage: str, rejected_rows: list[int]) -> None:
+        """Add `_row`: the spreadsheet row of each accepted record (header = row 1)."""
+        self.con.execute(f"ALTER TABLE {stage} ADD COLUMN _row BIGINT")
+        if not rejected_rows:
+            # rowid follows insertion order, which follows the file.
+            self.con.execute(f"UPDATE {stage} SET _row = rowid + 2")
+            return
+        total = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0] + len(rejected_rows)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _rej(r BIGINT)")
+        self.con.executemany("INSERT INTO _rej VALUES (?)", [[r] for r in rejected_rows])
+        self.con.execute(
+            f"""UPDATE {stage} SET _row = m.r FROM (
+                    SELECT r, row_number() OVER (ORDER BY r) - 1 AS idx
+                    FROM range(2, {total} + 2) t(r) WHERE r NOT IN (SELECT r FROM _rej)
+                ) m WHERE m.idx = {stage}.rowid"""
+        )
+
+    # -- XLSX ----------------------------------------------------------------------------
+    def _read_xlsx(self, path: Path) -> list[StagedFile]:
+        from python_calamine import CalamineWorkbook
+
+        display = safe_name(path.name)
+        digest, _ = _hash_and_detect_encoding(path, display, text=False)
+        try:
+            wb = CalamineWorkbook.from_path(str(path))
+            sheet_names = list(wb.sheet_names)
+        except Exception as exc:  # calamine raises its own error types for corrupt workbooks
+            raise InputError(f"Arbetsboken kunde inte läsas (skadad eller inte XLSX): {_short(exc)}", file=display) from None
+        staged = []
+        for sheet in sheet_names:
+            try:
+                rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise InputError(f"Bladet kunde inte läsas: {_short(exc)}", file=f"{display}#{safe_name(sheet)}") from None
+            rows = [r for r in rows]
+            while rows and all(_cell_text(v) is None for v in rows[-1]):
+                rows.pop()
+            if not rows or all(_cell_text(v) is None for v in rows[0]):
+                continue  # an empty sheet (notes, a blank second sheet) holds no table
+            headers = [(_cell_text(v) or "") for v in rows[0]]
+            shown = f"{display}#{safe_name(sheet)}"
+            # A sheet named after a table holds that table; otherwise the file name (or the headers) decide.
+            name = sheet if detect_table(sheet, [], self.mapping) else path.stem
+            table, columns, unknown = self._map_headers(name, headers, shown)
+            width = len(headers)
+            data = {f"c{i}": [] for i in range(width)}
+            row_numbers = []
+            for n, r in enumerate(rows[1:], start=2):
+                texts = [_cell_text(v) for v in r[:width]] + [None] * max(0, width - len(r))
+                if all(t is None for t in texts):
+                    continue  # blank line inside a sheet: not a row
+                row_numbers.append(n)
+                for i, t in enumerate(texts):
+                    data[f"c{i}"].append(t)
+            arrow = pa.table({**{k: pa.array(v, pa.string()) for k, v in data.items()}, "_row": pa.array(row_numbers, pa.int64())})
+            stage = self._stage_name()
+            self.con.register("_xlsx_arrow", arrow)
+            self.con.execute(f"CREATE TABLE {stage} AS SELECT * FROM _xlsx_arrow")
+            self.con.unregister("_xlsx_arrow")
+            staged.append(StagedFile(shown, digest, table, stage, len(row_numbers), columns, unknown))
+        if not staged:
+            raise InputError("Arbetsboken innehåller inga blad med data", file=display)
+        return staged
+
+    # -- Parquet -------------------------------------------------------------------------
+    def _read_parquet(self, path: Path) -> StagedFile:
+        display = safe_name(path.name)
+        digest, _ = _hash_and_detect_encoding(path, display, text=False)
+        try:
+            described = self.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        except duckdb.Error as exc:
+            raise InputError(f"Filen kunde inte läsas som Parquet: {_clean_duckdb_message(exc)}", file=display) from None
+        headers = [d[0] for d in described]
+        table, columns, unknown = self._map_headers(path.stem, headers, display)
+        stage = self._stage_name()
+        casts = ", ".join(
+            f'CAST("{h.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}' for i, h in enumerate(headers)
+        )
+        try:
+            self.con.execute(
+                f"CREATE TABLE {stage} AS SELECT {casts}, file_row_number + 2 AS _row "
+                f"FROM read_parquet(?, file_row_number = true)",
+                [str(path)],
+            )
+        except duckdb.Error as exc:
+            raise InputError(f"Filen kunde inte läsas som Parquet: {_clean_duckdb_message(exc)}", file=display) from None
+        rows = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+        return StagedFile(display, digest, table, stage, rows, columns, unknown)
+
+
+def _count_outside_quotes(line: str, ch: str) -> int:
+    n, quoted = 0, False
+    for c in line:
+        if c == '"':
+            quoted = not quoted
+        elif c == ch and not quoted:
+            n += 1
+    return n
+
+
+def _hash_and_detect_encoding(path: Path, display: str, *, text: bool = True) -> tuple[str, str | None]:
+    """SHA-256 of the file and, for text files, its encoding: utf-8 (BOM or not) or cp1252."""
+    h = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    try:
+        with open(path, "rb") as f:
+            first = True
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+                if text:
+                    if first and b"\x00" in chunk[:65536]:
+                        raise InputError("Filen är ingen textfil (innehåller NUL-tecken)", file=display)
+                    first = False
+                    if utf8:
+                        try:
+                            decoder.decode(chunk)
+                        except UnicodeDecodeError:
+                            utf8 = False
+            if text and utf8:
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    utf8 = False
+    except OSError as exc:
+        raise InputError(f"Filen kunde inte läsas: {exc.strerror}", file=display) from None
+    if not text:
+        return h.hexdigest(), None
+    if utf8:
+        return h.hexdigest(), "utf-8"
+    try:
+        with open(path, encoding="cp1252") as f:
+            while f.read(1 << 20):
+                pass
+    except UnicodeDecodeError:
+        raise InputError("Okänd teckenkodning: filen är varken UTF-8 eller Windows-1252", file=display) from None
+    return h.hexdigest(), "cp1252"
+
+
+def _cell_text(v) -> str | None:
+    """A workbook cell as text: dates as ISO dates, whole numbers without decimals."""
+    if v is None:
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if v != v:
+            return None
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, dt.timedelta):
+        return str(v)
+    s = str(v)
+    return s if s.strip() else None
+
+
+def _short(exc: BaseException) -> str:
+    return safe_name(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:160]
+
+
+def _clean_duckdb_message(exc: BaseException) -> str:
+    # DuckDB quotes the offending line in its messages; keep only the first sentence so no value leaks.
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first = re.sub(r"^[A-Za-z ]+Error: ", "", first)
+    return safe_name(first)[:160]
+
+
+def _reject_message(err_type: str, msg: str) -> str:
+    kinds = {
+        "TOO FEW COLUMNS": "raden har för få fält",
+        "TOO MANY COLUMNS": "raden har för många fält",
+        "UNQUOTED VALUE": "citattecken på fel ställe",
+        "LINE SIZE OVER MAXIMUM": "raden är för lång",
+        "INVALID UNICODE": "ogiltiga tecken",
+        "MISSING QUOTES": "ett citattecken stängs aldrig",
+        "INVALID ENCODING": "ogiltig teckenkodning",
+    }
+    return kinds.get(str(err_type).upper(), "raden kunde inte tolkas som CSV")
+
+
+def make_tmpdir() -> Path:
+    """A private (0700) folder for spill and transcoding files, outside the store's folder."""
+    return Path(tempfile.mkdtemp(prefix="likstall-"))

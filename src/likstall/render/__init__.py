@@ -1,0 +1,1 @@
+"""Renderers: they only render what the disclosure gate lets through."""

@@ -1,0 +1,34 @@
+"""CSV that Swedish Excel opens correctly and that cannot carry a formula.
+
+`;` as separator, UTF-8 with BOM, and any text cell starting with = + - @ (or a tab or carriage
+return, which Excel strips before looking) prefixed with an apostrophe so it stays text.
+Numbers are left as numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, decimal: str = ",") -> None:
+    """Write atomically: to a temporary name, then rename, so a half-written file never has the final name."""
+    path = Path(path)
+    safe = df.copy()
+    for c in safe.columns:
+        if safe[c].dtype == object or pd.api.types.is_string_dtype(safe[c]):
+            safe[c] = safe[c].map(neutralise)
+    safe.columns = [neutralise(str(c)) for c in safe.columns]
+    tmp = path.with_name(f".{path.name}.tmp")
+    safe.to_csv(tmp, sep=";", decimal=decimal, index=False, encoding="utf-8-sig")
+    os.replace(tmp, path)

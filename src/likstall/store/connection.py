@@ -1,0 +1,75 @@
+"""Opening a likstall store (one DuckDB file) and bringing its schema up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ..errors import StoreError
+from .schema import MIGRATIONS
+
+STORE_MAGIC = "likstall-store"
+
+
+def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and with read_only=False create or migrate) the store at `path`."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoreError(f"Databasen {path} finns inte. Läs in data först med `likstall ingest`.")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise StoreError(f"Databasen {path} kunde inte öppnas: {_first_line(exc)}") from None
+    except duckdb.Error as exc:
+        raise StoreError(f"{path} är ingen likstall-databas som går att öppna: {_first_line(exc)}") from None
+    configure(con)
+    if read_only:
+        _check_magic(con, path)
+    else:
+        migrate(con, path)
+    return con
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _check_magic(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'magic'").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    if not row or row[0] != STORE_MAGIC:
+        raise StoreError(f"{path} är ingen likstall-databas.")
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    has_tables = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchone()[0]
+    if has_tables:
+        _check_magic(con, path)
+        version = int(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+    else:
+        version = 0
+    if version > len(MIGRATIONS):
+        raise StoreError(f"{path} är skapad av en nyare version av likstall (schema {version}).")
+    if version == len(MIGRATIONS):
+        return
+    con.execute("BEGIN")
+    for sql in MIGRATIONS[version:]:
+        con.execute(sql)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('magic', ?), ('schema_version', ?)",
+                [STORE_MAGIC, str(len(MIGRATIONS))])
+    con.execute("COMMIT")
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None

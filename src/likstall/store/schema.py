@@ -1,0 +1,105 @@
+"""The store's tables. Microdata are stored only after validation and pseudonymisation.
+
+Person, case and placement keys are keyed hashes; birth year is stored only as an age band;
+nothing from a column outside the contract is ever stored. `MIGRATIONS` is applied in order,
+and `meta.schema_version` records how far a store has come.
+"""
+
+from __future__ import annotations
+
+from ..contract.columns import FLAG_COLUMNS
+
+_FLAGS = ",\n    ".join(f"{name} BOOLEAN" for name, _, _ in FLAG_COLUMNS)
+
+# Columns every microdata and reference row carries about its own history.
+_LOAD_META = """
+    row_hash VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL,
+    extract_date DATE NOT NULL,
+    first_load_id INTEGER NOT NULL,
+    first_extract_date DATE NOT NULL"""
+
+SCHEMA_V1 = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+
+CREATE TABLE IF NOT EXISTS districts (
+    code VARCHAR NOT NULL,
+    year INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    region VARCHAR NOT NULL,
+    has_emergency_flats BOOLEAN,
+    rvt_refers_to_shis BOOLEAN,{_LOAD_META},
+    PRIMARY KEY (code, year)
+);
+
+CREATE TABLE IF NOT EXISTS population (
+    district VARCHAR NOT NULL,
+    year INTEGER NOT NULL,
+    sex VARCHAR NOT NULL,
+    age_band VARCHAR NOT NULL,
+    count BIGINT NOT NULL CHECK (count >= 0),{_LOAD_META},
+    PRIMARY KEY (district, year, sex, age_band)
+);
+
+CREATE TABLE IF NOT EXISTS socioeconomics (
+    district VARCHAR NOT NULL,
+    year INTEGER NOT NULL,
+    indicator VARCHAR NOT NULL,
+    value DOUBLE NOT NULL,{_LOAD_META},
+    PRIMARY KEY (district, year, indicator)
+);
+
+CREATE TABLE IF NOT EXISTS cases (
+    case_key VARCHAR PRIMARY KEY,
+    person_key VARCHAR NOT NULL,
+    district VARCHAR NOT NULL,
+    opened DATE NOT NULL,
+    closed DATE,
+    sex VARCHAR,
+    age_band VARCHAR,
+    target_group VARCHAR,
+    handling_unit VARCHAR,
+    {_FLAGS},{_LOAD_META}
+);
+
+CREATE TABLE IF NOT EXISTS placements (
+    placement_key VARCHAR PRIMARY KEY,
+    case_key VARCHAR NOT NULL,
+    type VARCHAR NOT NULL,
+    referring_unit VARCHAR,
+    applied DATE NOT NULL,
+    decision VARCHAR NOT NULL,
+    decided DATE,
+    start DATE,
+    "end" DATE,
+    children INTEGER CHECK (children >= 0),
+    cost_sek DOUBLE CHECK (cost_sek >= 0),{_LOAD_META}
+);
+
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY,
+    started TIMESTAMP NOT NULL,
+    finished TIMESTAMP NOT NULL,
+    extract_date DATE NOT NULL,
+    files VARCHAR NOT NULL,          -- JSON: name, sha256, table, rows, unknown columns
+    rows_read BIGINT NOT NULL,
+    inserted BIGINT NOT NULL,
+    updated BIGINT NOT NULL,
+    unchanged BIGINT NOT NULL,
+    quarantined BIGINT NOT NULL,
+    by_rule VARCHAR NOT NULL,        -- JSON: rule -> quarantined rows
+    tool_version VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    load_id INTEGER NOT NULL,
+    file VARCHAR NOT NULL,
+    table_name VARCHAR NOT NULL,
+    row_number BIGINT NOT NULL,
+    column_name VARCHAR,
+    rule VARCHAR NOT NULL,
+    message VARCHAR NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
