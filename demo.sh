@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: synthetic demo data → validated ingest → (later) report.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/bootstrap.sh
+exec .venv/bin/likstall demo "$@"

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The whole test suite. Installs what it needs by itself.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/bootstrap.sh
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,167 @@
+"""CSV (`,`/`;`, UTF-8 with or without BOM, Windows-1252), XLSX, Parquet, aliases and mapping files."""
+
+from __future__ import annotations
+
+import copy
+
+import duckdb
+import pandas as pd
+import pytest
+
+from likstall.errors import InputError
+from likstall.ingest.load import ingest
+
+from helpers import EXTRACT, base_tables, write_csv, write_tables
+
+SWEDISH_HEADERS = {
+    "case_id": "ärende_id", "person_id": "personnummer", "district": "stadsdel", "opened": "aktualiserad",
+    "closed": "avslutad", "sex": "kön", "birth_year": "födelseår", "target_group": "målgrupp",
+    "handling_unit": "handläggande_enhet", "disability": "funktionsnedsättning", "interpreter_needed": "tolkbehov",
+}
+
+
+def _count(db, table):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("delimiter,encoding", [(";", "cp1252"), (";", "utf-8-sig"), (",", "utf-8-sig"), ("\t", "utf-8")])
+def test_csv_dialects_and_swedish_headers(tmp_path, delimiter, encoding):
+    t = base_tables()
+    folder = tmp_path / "e"
+    for name in ("districts", "population", "socioeconomics", "placements"):
+        write_csv(folder / f"{name}.csv", t[name], delimiter=delimiter, encoding=encoding)
+    cases = [{SWEDISH_HEADERS[k]: v for k, v in row.items()} for row in t["cases"]]
+    write_csv(folder / "ärenden.csv", cases, delimiter=delimiter, encoding=encoding)
+    db = tmp_path / "s.duckdb"
+    r = ingest([folder], db, extract_date=EXTRACT)
+    assert r.quarantined == 0, r.by_rule
+    assert _count(db, "cases") == 3
+    # Söderby (with ö) resolved as a district in Windows-1252 too.
+    assert _count(db, "districts") == 3
+
+
+def test_xlsx_with_named_sheets(tmp_path):
+    t = base_tables()
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path) as xw:
+        for name, rows in t.items():
+            df = pd.DataFrame(rows)
+            for c in ("opened", "closed", "applied", "decided", "start", "end"):
+                if c in df:  # real Excel date cells, as a case system writes them
+                    df[c] = pd.to_datetime(df[c].replace("", None)).dt.date
+            df.to_excel(xw, sheet_name={"cases": "Ärenden", "placements": "insatser"}.get(name, name), index=False)
+        pd.DataFrame({"anteckning": ["inget här"]}).to_excel(xw, sheet_name="Info", index=False)
+    db = tmp_path / "s.duckdb"
+    with pytest.raises(InputError, match="Info"):
+        ingest([path], db, extract_date=EXTRACT)  # a sheet that is no table is named, not skipped
+    with pd.ExcelWriter(path) as xw:
+        for name, rows in t.items():
+            pd.DataFrame(rows).to_excel(xw, sheet_name=name, index=False)
+    r = ingest([path], db, extract_date=EXTRACT)
+    assert r.quarantined == 0, r.by_rule
+    assert r.inserted == 15
+    assert {f["file"] for f in r.files} == {f"export.xlsx#{n}" for n in t}
+
+
+def test_xlsx_one_file_per_table_and_parquet(tmp_path):
+    t = base_tables()
+    folder = tmp_path / "e"
+    folder.mkdir()
+    for name, rows in t.items():
+        df = pd.DataFrame(rows)
+        if name in ("cases", "placements"):
+            df.to_excel(folder / f"{name}.xlsx", index=False, sheet_name="Blad1")
+        else:
+            df.astype(str).to_parquet(folder / f"{name}.parquet")
+    r = ingest([folder], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    assert r.quarantined == 0, r.by_rule
+    assert r.inserted == 15
+
+
+def test_mapping_file_maps_headers_and_codes(tmp_path):
+    t = copy.deepcopy(base_tables())
+    for row in t["placements"]:
+        row["Insatsform"] = {"skyddat_boende": "SKB", "SHIS": "MB", "Skyddat boende": "skb"}[row.pop("type")]
+        row["Ärendenummer"] = row.pop("case_id")
+    folder = write_tables(tmp_path / "e", {k: v for k, v in t.items() if k != "placements"})
+    write_csv(folder / "Export_insatser_2021.csv", t["placements"])
+    toml = tmp_path / "karta.toml"
+    toml.write_text(
+        '[tables]\n"Export_insatser_2021" = "placements"\n\n'
+        '[columns]\n"Ärendenummer" = "case_id"\n\n[columns.placements]\n"Insatsform" = "type"\n\n'
+        '[codes.type]\n"SKB" = "skyddat_boende"\n"MB" = "shis"\n', encoding="utf-8")
+    r = ingest([folder], tmp_path / "s.duckdb", extract_date=EXTRACT, mapping=toml)
+    assert r.quarantined == 0, r.by_rule
+    yaml_file = tmp_path / "karta.yaml"
+    yaml_file.write_text(
+        'tables: {Export_insatser_2021: placements}\ncolumns:\n  Ärendenummer: case_id\n  placements: {Insatsform: type}\n'
+        'codes:\n  type: {SKB: skyddat_boende, MB: shis}\n', encoding="utf-8")
+    r2 = ingest([folder], tmp_path / "s2.duckdb", extract_date=EXTRACT, mapping=yaml_file)
+    assert r2.quarantined == 0 and r2.inserted == r.inserted
+
+
+def test_mapping_to_a_code_outside_the_list_is_an_error(tmp_path, export):
+    bad = tmp_path / "m.toml"
+    bad.write_text('[codes.type]\n"SKB" = "hotell"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="hotell"):
+        ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT, mapping=bad)
+
+
+def test_missing_required_column_rejects_the_file_and_leaves_store_unchanged(tmp_path, export):
+    db = tmp_path / "s.duckdb"
+    ingest([export], db, extract_date=EXTRACT)
+    before = _count(db, "cases"), _count(db, "loads")
+    t = copy.deepcopy(base_tables())
+    for row in t["placements"]:
+        del row["decision"]
+    with pytest.raises(InputError) as exc:
+        ingest([write_tables(tmp_path / "bad", t)], db, extract_date=EXTRACT)
+    msg = str(exc.value)
+    assert "decision" in msg and "placements.csv" in msg and "rad 1" in msg
+    assert (_count(db, "cases"), _count(db, "loads")) == before
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"\x00\x01\x02binary\xff\xfe", "ingen textfil"),
+    (b"", "tom"),
+    (b"\x81\x8d\x8f;a\n", "teckenkodning"),
+])
+def test_unreadable_files_are_rejected_with_a_message(tmp_path, content, match):
+    f = tmp_path / "cases.csv"
+    f.write_bytes(content)
+    with pytest.raises(InputError, match=match):
+        ingest([f], tmp_path / "s.duckdb", extract_date=EXTRACT)
+
+
+def test_corrupt_xlsx_is_rejected(tmp_path):
+    f = tmp_path / "cases.xlsx"
+    f.write_bytes(b"PK\x03\x04 truncated workbook")
+    with pytest.raises(InputError, match="Arbetsboken"):
+        ingest([f], tmp_path / "s.duckdb", extract_date=EXTRACT)
+
+
+def test_csv_row_with_wrong_number_of_fields_is_quarantined_with_its_row(tmp_path, export):
+    text = (export / "cases.csv").read_text(encoding="utf-8").splitlines()
+    text.insert(2, "AR-X,P-X,norr")  # becomes row 3
+    text[4] = text[4].replace(",M,", ",??,")  # AR-3, now on row 5
+    (export / "cases.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    r = ingest([export], db, extract_date=EXTRACT)
+    assert r.by_rule == {"csv_format": 1, "invalid_code": 1, "case_missing": 1}
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT row_number, rule FROM quarantine WHERE table_name = 'cases' ORDER BY 1").fetchall()
+    con.close()
+    # The rows after the bad one keep their own numbers.
+    assert rows == [(3, "csv_format"), (5, "invalid_code")]
+    assert r.rows_read == r.inserted + r.quarantined
+
+
+def test_unknown_file_type_is_an_error(tmp_path):
+    f = tmp_path / "cases.json"
+    f.write_text("{}")
+    with pytest.raises(InputError, match="Okänt filformat"):
+        ingest([f], tmp_path / "s.duckdb", extract_date=EXTRACT)

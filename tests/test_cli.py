@@ -1,0 +1,77 @@
+"""The command line: exit codes, one JSON object with --json, clear messages without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import base_tables, write_tables
+
+LIKSTALL = [sys.executable, "-m", "likstall"]
+
+
+def run(*args, cwd=None, env=None):
+    return subprocess.run([*LIKSTALL, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_ingest_json_prints_exactly_one_object(tmp_path):
+    folder = write_tables(tmp_path / "e", base_tables())
+    p = run("ingest", folder, "--db", tmp_path / "s.duckdb", "--extract-date", "2022-01-31", "--json")
+    assert p.returncode == 0, p.stderr
+    obj = json.loads(p.stdout)  # fails if anything else is printed
+    for k in ("rows_read", "inserted", "updated", "unchanged", "quarantined", "by_rule"):
+        assert k in obj
+    assert obj["rows_read"] == obj["inserted"] + obj["updated"] + obj["unchanged"] + obj["quarantined"]
+
+
+def test_ingest_errors_are_messages_not_tracebacks(tmp_path):
+    bad = tmp_path / "cases.csv"
+    bad.write_text("case_id,district\nAR-1,norr\n")
+    p = run("ingest", bad, "--db", tmp_path / "s.duckdb", "--extract-date", "2022-01-31")
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr and "person_id" in p.stderr and "cases.csv" in p.stderr
+    p = run("ingest", tmp_path / "missing", "--db", tmp_path / "s.duckdb")
+    assert p.returncode == 2 and "finns inte" in p.stderr
+    p = run("ingest", bad, "--db", tmp_path / "s.duckdb", "--extract-date", "2022-31-01")
+    assert p.returncode == 2 and "ÅÅÅÅ-MM-DD" in p.stderr
+
+
+def test_quarantine_lists_and_exports_without_values(tmp_path):
+    t = base_tables()
+    t["cases"][0]["handling_unit"] = "19850101-1234"
+    folder = write_tables(tmp_path / "e", t)
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", folder, "--db", db, "--extract-date", "2022-01-31").returncode == 0
+    p = run("quarantine", "--db", db)
+    assert p.returncode == 0 and "personnummer" in p.stdout and "19850101" not in p.stdout
+    out = tmp_path / "q.csv"
+    p = run("quarantine", "--db", db, "--csv", out)
+    assert p.returncode == 0
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "inläsning;fil;tabell;rad;kolumn;regel;meddelande"
+    assert "19850101" not in text and "P-1" not in text
+
+
+def test_schema_json_is_the_contract(tmp_path):
+    p = run("schema", "--json")
+    s = json.loads(p.stdout)
+    assert set(s["$defs"]) == {"cases", "placements", "districts", "population", "socioeconomics"}
+    cases = s["$defs"]["cases"]
+    assert cases["required"] == ["case_id", "person_id", "district", "opened"]
+    assert "arende_id" in cases["properties"]["case_id"]["x-aliases"]
+    assert cases["properties"]["target_group"]["type"] == ["string", "null"]
+    assert "sex_mot_ersattning" in cases["properties"]["target_group"]["enum"]
+    assert run("schema").returncode == 0
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    p = run("demo", "--dir", tmp_path, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "likstall-demo.duckdb").exists()
+    assert "karantän" in p.stdout and "Nästa steg" in p.stdout
