@@ -1,0 +1,55 @@
+"""Empirical Bayes against esda (NC SIDS 1974) and SpatialEpi (Scottish lip cancer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from likstall.stats import eb_smooth, marshall_moments
+
+from conftest import ref
+
+SIDS = ref("smoothing/eb_marshall_global_sids74.csv")
+LIP = ref("smoothing/eb_clayton_kaldor_scotland_lip.csv")
+
+
+def test_marshall_every_county():
+    out = eb_smooth(SIDS["SID74"], SIDS["BIR74"], method="marshall")
+    rel = SIDS["rel_tol"].iloc[0]
+    np.testing.assert_allclose(out["eb_rate"], SIDS["eb_rate"], rtol=rel)
+    np.testing.assert_allclose(out["weight"], SIDS["shrinkage_weight"], rtol=rel)
+    assert out.attrs["m"] == pytest.approx(SIDS["global_mean_m"].iloc[0], rel=1e-9)
+    assert out.attrs["s2"] == pytest.approx(SIDS["weighted_var_s2"].iloc[0], rel=1e-6)
+    assert out.attrs["A"] == pytest.approx(SIDS["between_var_A"].iloc[0], rel=1e-6)
+    # Ashe: 1/1091 with weight 0.2934 (METHODS.md §5)
+    assert out.loc[0, "weight"] == pytest.approx(0.2934, abs=1e-4)
+
+
+def test_marshall_floors_negative_between_area_variance():
+    # Identical rates up to Poisson noise: A < 0, so every district shrinks fully to the mean.
+    events = np.array([10, 11, 9, 10, 10])
+    pop = np.full(5, 10_000)
+    assert marshall_moments(events, pop)["A_raw"] < 0
+    out = eb_smooth(events, pop)
+    assert (out["weight"] == 0).all()
+    np.testing.assert_allclose(out["eb_rate"], events.sum() / pop.sum())
+
+
+def test_clayton_kaldor_every_district():
+    out = eb_smooth(LIP["observed"], expected=LIP["expected"], method="clayton-kaldor")
+    rel = LIP["rel_tol"].iloc[0]
+    assert out.attrs["mu"] == pytest.approx(LIP["mu_hat"].iloc[0], rel=rel)
+    assert out.attrs["alpha"] == pytest.approx(LIP["theta_shape_hat"].iloc[0], rel=rel)
+    np.testing.assert_allclose(out["eb_rr"], LIP["eb_rr_posterior_mean"], rtol=rel)
+    np.testing.assert_allclose(out["eb_rr_median"], LIP["eb_rr_posterior_median"], rtol=rel)
+    np.testing.assert_allclose(out["weight"], LIP["weight_on_smr"], rtol=rel)
+
+
+def test_clayton_kaldor_probability_above_city():
+    events = np.array([2, 30, 5, 60, 12])
+    pop = np.array([5_000, 40_000, 20_000, 50_000, 30_000])
+    out = eb_smooth(events, pop, method="clayton-kaldor", per=10_000)
+    assert ((out["p_above"] >= 0) & (out["p_above"] <= 1)).all()
+    # The district with by far the highest rate is the most likely to exceed the city.
+    assert out["p_above"].idxmax() == int(np.argmax(events / pop))
+    assert "eb_rate" in out
