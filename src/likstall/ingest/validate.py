@@ -161,9 +161,9 @@ class Validator:
         user = self.ctx.mapping.code_map(table.name, col)
         n = norm_sql(raw)
         if c.codes == "district":
+            # Resolved through the join in `_type` (alias `d`); a user mapping comes first.
             user_cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in user.items())
-            inner = f"(SELECT code FROM stg.district_alias d WHERE d.alias = {n} LIMIT 1)"
-            return f"CASE {n} {user_cases} ELSE {inner} END" if user else inner
+            return f"coalesce(CASE {n} {user_cases} END, d.code)" if user else "d.code"
         aliases = self.con.execute(
             "SELECT alias, code FROM stg.code_alias WHERE list = ? ORDER BY alias", [c.codes]
         ).fetchall()
@@ -192,9 +192,14 @@ class Validator:
             else:
                 e = raw
             exprs.append(f"{e} AS {_q(c.name)}")
-        # District codes resolve through a correlated lookup; DuckDB turns it into one join.
+        district_cols = [c.name for c in table.columns if c.codes == "district"]
+        join = ""
+        if district_cols:
+            # One alias → one code (a name that equals another district's code must not double rows).
+            join = (f"LEFT JOIN (SELECT alias, min(code) AS code FROM stg.district_alias GROUP BY alias) d "
+                    f"ON d.alias = {norm_sql('u.r_' + district_cols[0])}")
         self.con.execute(
-            f"CREATE OR REPLACE TABLE stg.t_{table.name} AS SELECT u.*, {', '.join(exprs)} FROM stg.u_{table.name} u"
+            f"CREATE OR REPLACE TABLE stg.t_{table.name} AS SELECT u.*, {', '.join(exprs)} FROM stg.u_{table.name} u {join}"
         )
 
     def _column_rules(self, table: Table) -> None:
