@@ -176,6 +176,80 @@ def schema(as_json: Annotated[bool, typer.Option("--json", help="Som JSON Schema
 
 
 @app.command()
+def publish(
+    db: Annotated[Path, typer.Option("--db", help="Databasfil")],
+    year: Annotated[int, typer.Option("--year", help="Rapportår")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Mapp att skriva tables.csv till")],
+    draft: Annotated[bool, typer.Option("--draft", help="Skriv utan att logga en release")] = False,
+    threshold: Annotated[int, typer.Option("--threshold", help="Tröskel T: antal 1..T−1 undertrycks")] = 5,
+) -> None:
+    """Skriv årets publicering som tables.csv (lång form), genom röjandekontrollen."""
+    from .disclosure.policy import Policy
+    from .publish import publish as run
+
+    with err.status("Röjandekontroll …"):
+        r = run(db, year, out_dir, policy=Policy(threshold=threshold), record=not draft)
+    out.print(f"{_fmt(r['rows'])} celler skrivna till {r['path']}; {_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} "
+              f"antal undertryckta ({_pct(r['share_suppressed'])}).")
+    if r["release_id"]:
+        out.print(f"Release {r['release_id']} {'loggad' if r['new_release'] else 'oförändrad (samma mönster som förra)'} "
+                  f"i databasen (mönster {r['pattern_sha256'][:12]}).")
+
+
+def _pct(share: float) -> str:
+    from babel.numbers import format_percent
+
+    return format_percent(share, format="#,##0.0\xa0%", locale="sv_SE")
+
+
+@app.command()
+def audit(
+    db: Annotated[Path, typer.Option("--db", help="Databasfil")],
+    year: Annotated[int, typer.Option("--year", help="Rapportår")],
+    threshold: Annotated[int, typer.Option("--threshold", help="Tröskel T")] = 5,
+) -> None:
+    """Kör angriparen mot publiceringen och releasehistoriken; GODKÄND/UNDERKÄND per kriterium."""
+    from .disclosure.audit import criteria_sv
+    from .disclosure.policy import Policy
+    from .publish import audit as run
+
+    with err.status("Angriparen räknar …"):
+        rep = run(db, year, policy=Policy(threshold=threshold))
+    res = rep.result
+    out.print(f"[bold]Röjandeaudit {year}[/bold] — {rep.source}. Tröskel {rep.policy.T}; "
+              f"scenarier {', '.join(res.scenarios_run)}.")
+    scen = "S4" if "S4" in res.bounds else ("S1" if "S1" in res.bounds else "S0")
+    for name, t in rep.registry.tables.items():
+        sup = [k for k in t.cells if rep.status[k] != "published"]
+        if not sup:
+            out.print(f"\n[bold]{name}[/bold] ({t.title}): inga undertryckta celler")
+            continue
+        tab = Table(title=f"{name} — {t.title}", title_justify="left")
+        for col in ("cell", "typ", f"angriparens intervall ({scen})"):
+            tab.add_column(col)
+        for k in sup:
+            b = res.bounds.get(scen, {}).get(k) or res.bounds.get("S1", {}).get(k) or res.bounds.get("S0", {}).get(k)
+            interval = "–" if b is None else f"{b.lo:.0f}–{'∞' if b.hi == float('inf') else f'{b.hi:.0f}'}"
+            tab.add_row(k.label(), "primär" if rep.status[k] == "primary" else "sekundär", interval)
+        out.print(tab)
+    out.print("\n[bold]Kriterier[/bold]")
+    failed = {f.criterion for f in res.findings}
+    for c, text in criteria_sv(rep.policy).items():
+        mark = "[red]UNDERKÄND[/red]" if c in failed else "[green]GODKÄND[/green]"
+        out.print(f"  {c:<4} {mark}  {text}")
+    for f in res.findings[:50]:
+        cell = f.cell.label() if f.cell else ""
+        out.print(f"    {f.criterion} {f.scenario} {cell} {f.detail}", highlight=False)
+    for note in res.notes:
+        out.print(f"[dim]Not: {note}[/dim]")
+    out.print(f"Kontrollerade delmängder (atomer): {_fmt(res.checked_atoms)}.")
+    if not res.passed:
+        out.print("[bold red]UNDERKÄND[/bold red]")
+        raise typer.Exit(1)
+    out.print("[bold green]GODKÄND[/bold green]")
+
+
+@app.command()
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="Arbetsmapp för demodata och databas")] = Path("."),
     seed: Annotated[int, typer.Option(help="Slumpfrö")] = 2021,

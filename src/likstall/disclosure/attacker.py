@@ -117,6 +117,10 @@ class Model:
             return "unbounded", math.inf, None
         return "infeasible", math.nan, None
 
+    def _integral_solution(self, sense: str) -> bool:
+        sol = getattr(self, "_last", {}).get(sense)
+        return sol is not None and bool(np.all(np.abs(sol - np.round(sol)) < 1e-7))
+
     def bound(self, key: CellKey, sense: str, *, integer: bool = False, time_limit: float = 5.0) -> float:
         """min or max of the target; +inf when unbounded above; NaN when the model is infeasible."""
         idx = np.asarray(self.target(key), dtype=np.int64)
@@ -129,7 +133,8 @@ class Model:
             if res.status == 0:
                 return res.fun if sense == "min" else -res.fun
             return math.nan  # time limit or trouble: not proven safe
-        status, value, _ = self._lp(idx, sense)
+        status, value, x = self._lp(idx, sense)
+        self._last = {**getattr(self, "_last", {}), sense: x}
         if status == "unbounded":
             return math.inf if sense == "max" else 0.0
         if status != "optimal":
@@ -147,7 +152,9 @@ class Model:
             return lo, hi, False
         lo = float(math.ceil(lo - 1e-7))
         hi = float(math.floor(hi + 1e-7)) if math.isfinite(hi) else math.inf
-        if hi > lo and hi - lo < refine_below:
+        # Only the fractional-vertex case needs integer programming: an LP with an integral optimum
+        # at both ends already has the integer bounds.
+        if hi > lo and hi - lo < refine_below and not (self._integral_solution("min") and self._integral_solution("max")):
             ilo = self.bound(key, "min", integer=True, time_limit=time_limit)
             ihi = self.bound(key, "max", integer=True, time_limit=time_limit)
             if math.isnan(ilo) or math.isnan(ihi):

@@ -21,6 +21,26 @@ from .cells import TOTAL, CellKey, Registry, Relation
 from .policy import Policy
 
 
+CRITERIA_SV = {
+    "C1": "Ingen undertryckt cell kan räknas fram exakt",
+    "C2": "Ingen cell eller delmängd med 1–{t1} kan visas ligga mellan 1 och {t1}",
+    "C3": "Varje primär cells möjliga intervall är minst {w} brett",
+    "C4": "Varje primär cells övre gräns når minst {t}",
+    "C5": "Angriparen kan inte visa att en primär cell är minst sitt sanna värde",
+    "C6": "Undertryckta celler i en summa summerar inte till 1–{t1}",
+    "C7": "Två undertryckta ettor skyddar inte bara varandra",
+    "C8": "En insider som känner en cell med 1–{k} kan inte avgränsa en annan liten cell",
+    "C9": "Samma cell har samma status och värde i alla releaser",
+    "C10": "Ingen rad har hela sin massa i en kategori med högst {g}",
+    "U1": "Högst {share} av cellerna undertrycks och stadens totaler publiceras",
+}
+
+
+def criteria_sv(policy: Policy) -> dict[str, str]:
+    return {c: t.format(t1=policy.T - 1, t=policy.T, w=policy.W, k=policy.insider_k, g=policy.G,
+                        share=f"{policy.max_suppressed_share * 100:.0f} %") for c, t in CRITERIA_SV.items()}
+
+
 def is_city_total(key: CellKey) -> bool:
     """The grand total of a measure (for a year or span of years): never suppressed (U1)."""
     return all(v == TOTAL for d, v in key.coords if d != "year")
@@ -35,18 +55,34 @@ def neighbours(relations: list[Relation]) -> dict[CellKey, set[CellKey]]:
     return nb
 
 
+def _refine(refine: float, kind: str, policy: Policy) -> float:
+    """When the LP interval is narrower than this, integer programming gets the exact integer bounds.
+
+    Integer bounds lie inside the LP bounds, so an LP interval that already fails stays failed; one
+    that passes can still fail after refinement when it is narrow. Primary cells face C2–C5 (widths
+    up to about 2T matter); secondary cells only C1, which integrality can only reach when the LP
+    interval is a couple of units wide.
+    """
+    if refine == 0:
+        return 0
+    return refine if kind == PRIMARY else 3
+
+
 def _check_interval(res: AttackResult, scenario: str, key: CellKey, kind: str, v: int, lo: float, hi: float,
-                    certain: bool, policy: Policy, *, full: bool = True) -> None:
+                    certain: bool, policy: Policy, *, full: bool = True, prior_lb: float | None = None) -> None:
+    """C1–C5 for one suppressed cell. prior_lb is what the policy alone reveals (K1: with zeros
+    visible, a suppressed total whose non-zero members are all suppressed is at least their number)."""
     T = policy.T
-    prior_lb = 1 if policy.zeros_visible else 0
+    if prior_lb is None:
+        prior_lb = 1 if policy.zeros_visible else 0
     if not certain:
         res.findings.append(Finding("C1", scenario, key, lo, hi, "heltalsprogrammet blev inte klart; cellen räknas inte som skyddad"))
         return
     if hi == lo:
         res.findings.append(Finding("C1", scenario, key, lo, hi, "kan räknas fram exakt"))
         return
-    if not full or kind != PRIMARY:
-        return
+    if not full or kind != PRIMARY or v == 0:
+        return  # a protected zero only needs not to be recomputable (C1)
     if lo >= 1 and hi <= T - 1:
         res.findings.append(Finding("C2", scenario, key, lo, hi, f"kan visas ligga mellan 1 och {T - 1}"))
     if hi - lo < policy.W:
@@ -87,13 +123,16 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
         base = build_model(registry, measure, status, policy)
         scenario = "S1" if policy.zeros_visible else "S0"
         res.bounds.setdefault(scenario, {})
+        prior = _prior_model(registry, measure, status, policy)
         for k in suppressed:
-            lo, hi, certain = base.interval(k, refine_below=refine, time_limit=policy.milp_time_limit)
+            lo, hi, certain = base.interval(k, refine_below=_refine(refine, status[k], policy),
+                                            time_limit=policy.milp_time_limit)
             if math.isnan(lo):
                 res.findings.append(Finding("C1", scenario, None, detail=f"modellen för {measure} är motsägelsefull"))
                 break
             res.bounds[scenario][k] = CellBounds(k, status[k], lo, hi, certain)
-            _check_interval(res, scenario, k, status[k], registry.values[k], lo, hi, certain, policy)
+            plb = math.ceil(prior.bound(k, "min") - 1e-7) if prior is not None and status[k] == PRIMARY else None
+            _check_interval(res, scenario, k, status[k], registry.values[k], lo, hi, certain, policy, prior_lb=plb)
         if check_atoms:
             _check_atoms(res, registry, measure, status, policy, scenario)
 
@@ -129,7 +168,8 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
             m4 = build_model(registry, measure, status, policy, history=history)
             res.bounds.setdefault("S4", {})
             for k in suppressed:
-                lo, hi, certain = m4.interval(k, refine_below=refine, time_limit=policy.milp_time_limit)
+                lo, hi, certain = m4.interval(k, refine_below=_refine(refine, status[k], policy),
+                                              time_limit=policy.milp_time_limit)
                 if math.isnan(lo):
                     res.findings.append(Finding("C9", "S4", k, detail="den här publiceringen motsäger en tidigare"))
                     break
@@ -138,10 +178,23 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
             if check_atoms:
                 _check_atoms(res, registry, measure, status, policy, "S4", history=history)
 
+    for k, v in registry.values.items():
+        if status[k] == PUBLISHED and policy.is_primary(v):
+            res.findings.append(Finding("C2", "S0", k, v, v, f"publicerad cell med ett värde mellan 1 och {policy.T - 1}"))
     _check_relations(res, registry, status, policy, relations)
     _check_history(res, registry, status, history)
     _check_utility(res, registry, status, policy)
     return res
+
+
+def _prior_model(registry: Registry, measure: str, status, policy: Policy):
+    """What the zero pattern alone reveals: published zeros fixed at 0, every other published cell only
+    known to be ≥ 1, suppressed cells ≥ 1 (zeros visible). Used as C5's prior lower bound."""
+    if not policy.zeros_visible:
+        return None
+    pseudo = {k: (s if s != PUBLISHED or registry.values[k] == 0 else "secondary")
+              for k, s in status.items() if k.measure == measure}
+    return build_model(registry, measure, {**status, **pseudo}, policy)
 
 
 def _check_atoms(res: AttackResult, registry: Registry, measure: str, status, policy: Policy, scenario: str,

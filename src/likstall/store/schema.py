@@ -102,4 +102,27 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+# The release log: what was published when, with which pattern. A published cell's value is kept
+# (it is public); a suppressed cell's is not.
+SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS releases (
+    release_id INTEGER PRIMARY KEY,
+    year INTEGER NOT NULL,
+    created TIMESTAMP NOT NULL,
+    kind VARCHAR NOT NULL,            -- publish, rapport
+    policy VARCHAR NOT NULL,          -- JSON
+    pattern_sha256 VARCHAR NOT NULL,
+    n_cells INTEGER NOT NULL,
+    n_suppressed INTEGER NOT NULL,
+    audit_passed BOOLEAN NOT NULL,
+    last_load_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS release_cells (
+    release_id INTEGER NOT NULL,
+    cell VARCHAR NOT NULL,            -- JSON [measure, {dimension: value}]
+    status VARCHAR NOT NULL,          -- published, suppressed
+    value BIGINT                      -- only when published
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)

@@ -1,0 +1,124 @@
+"""Build, protect and write the yearly publication; audit a publication. Library functions behind
+`likstall publish` and `likstall audit`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .aggregate.publication import build_registry, load_publication_data
+from .disclosure import release_log
+from .disclosure.attacker import PUBLISHED, HistoryCell
+from .disclosure.audit import run_attack
+from .disclosure.cells import CellKey, Registry
+from .disclosure.gate import Publication, gate
+from .disclosure.policy import Policy
+from .disclosure.secondary import Protection, protect
+from .errors import LikstallError
+from .store.connection import connect
+
+
+@dataclass
+class Prepared:
+    registry: Registry
+    publication: Publication
+    protection: Protection
+    history: dict[CellKey, HistoryCell]
+
+
+def _check_year(con, year: int) -> None:
+    n = con.execute("SELECT count(*) FROM cases WHERE year(opened) = ?", [year]).fetchone()[0]
+    if n == 0:
+        years = [r[0] for r in con.execute("SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
+        raise LikstallError(f"Databasen har inga ärenden för {year}. År med data: "
+                            f"{', '.join(map(str, years)) or 'inga'}.")
+
+
+def prepare(con, year: int, policy: Policy | None = None) -> Prepared:
+    """The count tables of the year's publication, protected against everything released before."""
+    policy = policy or Policy()
+    _check_year(con, year)
+    data = load_publication_data(con, year)
+    registry = build_registry(data)
+    hist = release_log.history(con)
+    prot = protect(registry, policy, history=hist)
+    regions = dict(zip(data.districts["code"], data.districts["region"]))
+    labels = dict(zip(data.districts["code"], data.districts["name"]))
+    pub = gate(registry, year, policy, history=hist, regions=regions, labels=labels, protection=prot)
+    return Prepared(registry, pub, prot, hist)
+
+
+def publish(db: str | Path, year: int, out: str | Path, *, policy: Policy | None = None, record: bool = True) -> dict:
+    """Write `tables.csv` for the year's publication and log the release. Refuses to write if the audit fails."""
+    from .render.tables_csv import write_tables_csv
+
+    con = connect(db)
+    try:
+        prep = prepare(con, year, policy)
+        pub = prep.publication
+        if not pub.audit.passed:
+            raise LikstallError("Röjandekontrollen godkände inte publiceringen; inget skrivs. Kör `likstall audit "
+                                f"--db {db} --year {year}` för detaljer.")
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        n = write_tables_csv(pub, out / "tables.csv")
+        release_id, new = release_log.record(con, pub, "publish") if record else (None, False)
+    finally:
+        con.close()
+    return {"rows": n, "path": str(out / "tables.csv"), "release_id": release_id, "new_release": new,
+            "share_suppressed": pub.audit.share_suppressed, "n_suppressed": pub.audit.n_suppressed,
+            "n_cells": pub.audit.n_cells, "pattern_sha256": pub.pattern_hash()}
+
+
+@dataclass
+class AuditReport:
+    year: int
+    source: str  # "release N" or "ny publicering"
+    registry: Registry
+    status: dict[CellKey, str]  # primary / secondary / published
+    result: object  # AttackResult
+    policy: Policy
+
+    @property
+    def passed(self) -> bool:
+        return self.result.passed
+
+
+def audit(db: str | Path, year: int, *, policy: Policy | None = None) -> AuditReport:
+    """Run the attacker over the year's publication and the release history.
+
+    If the year has been released, the released pattern is audited against today's data (so a
+    revision that makes an old pattern unsafe is found); otherwise the publication `publish`
+    would write now.
+    """
+    policy = policy or Policy()
+    con = connect(db)
+    try:
+        _check_year(con, year)
+        data = load_publication_data(con, year)
+        registry = build_registry(data)
+        hist = release_log.history(con)
+        latest = release_log.latest_release(con, year)
+        if latest:
+            rid = latest[0]
+            released = {CellKey.from_json(c): s for c, s in con.execute(
+                "SELECT cell, status FROM release_cells WHERE release_id = ?", [rid]).fetchall()}
+            status = {}
+            for k, v in registry.values.items():
+                s = released.get(k)
+                if s is None:
+                    status[k] = "primary" if policy.is_primary(v) else PUBLISHED
+                elif s == "published":
+                    status[k] = PUBLISHED
+                else:
+                    status[k] = "primary" if policy.is_primary(v) else "secondary"
+            prior = {k: h for k, h in hist.items() if h.release_id != rid}
+            result = run_attack(registry, status, policy, history=prior)
+            source = f"release {rid}"
+        else:
+            prot = protect(registry, policy, history=hist)
+            status, result, source = prot.status, prot.audit, "ny publicering (inte släppt än)"
+    finally:
+        con.close()
+    return AuditReport(year, source, registry, status, result, policy)

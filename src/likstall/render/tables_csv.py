@@ -1,0 +1,78 @@
+"""`tables.csv`: every cell of every table of a publication in long format (machine-readable).
+
+Columns: table, measure, unit, district, region, year, sex, age_band, target_group,
+placement_type, referring_unit, value, ci_low, ci_high, status. Margins carry `total` in their
+dimension; a dimension the table does not use is empty; status is "" (published), ".."
+(suppressed for confidentiality), "-" (not reported) or "." (not applicable); value is empty
+unless published. Written from the Publication only, through `safe_csv` (UTF-8, comma-separated
+as machine-readable CSV is; text cells that could start a formula are neutralised).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+from ..disclosure.cells import TOTAL, CellKey
+from ..disclosure.gate import Publication, PublishedTable
+from .safe_csv import neutralise
+
+COLUMNS = ("table", "measure", "unit", "district", "region", "year", "sex", "age_band", "target_group",
+           "placement_type", "referring_unit", "value", "ci_low", "ci_high", "status")
+DIMS = ("sex", "age_band", "target_group", "placement_type", "referring_unit")
+DECISION_MEASURE = {"beviljad": "granted_", "avslag": "refused_"}
+
+
+def cell_row(pub: Publication, table: PublishedTable, cell) -> dict:
+    k: CellKey = cell.key
+    coords = dict(k.coords)
+    district = coords.get("district", "")
+    region = ""
+    if district.startswith("region:"):
+        region, district = district[len("region:"):], TOTAL
+    elif district == TOTAL:
+        region = TOTAL
+    elif district:
+        region = pub.regions.get(district, "")
+    year = coords.get("year", "")
+    if year.startswith("years:"):
+        year = TOTAL
+    measure = table.measure
+    decision = coords.get("decision")
+    if decision and decision != TOTAL:
+        measure = DECISION_MEASURE.get(decision, f"{decision}_") + measure
+    row = {"table": table.name, "measure": measure, "unit": table.unit, "district": district, "region": region,
+           "year": year, **{d: coords.get(d, "") for d in DIMS},
+           "value": _fmt(cell.value), "ci_low": _fmt(cell.ci_low), "ci_high": _fmt(cell.ci_high),
+           "status": cell.status}
+    return row
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else repr(round(float(v), 6))
+
+
+def rows(pub: Publication):
+    for table in pub.tables.values():
+        for cell in table.cells:
+            yield cell_row(pub, table, cell)
+
+
+def write_tables_csv(pub: Publication, path: str | Path) -> int:
+    """Write atomically (temporary name, then rename). Returns the number of rows."""
+    path = Path(path)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    n = 0
+    for r in rows(pub):
+        w.writerow({k: neutralise(v) for k, v in r.items()})
+        n += 1
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    os.replace(tmp, path)
+    return n
