@@ -3,6 +3,8 @@
 Public API (each command of the `likstall` tool is also a function here):
 
     likstall.ingest(paths, db, extract_date=...)   # validate, pseudonymise, load
+    likstall.publish(db, year, out)                # the protected publication (tables.csv)
+    likstall.audit(db, year)                       # the attacker over the publication
     likstall.quarantine(db)                        # the quarantined rows, as a DataFrame
     likstall.write_demo_data(out_dir, seed=...)    # the calibrated synthetic data set
     likstall.contract_schema()                     # the import contract as JSON Schema
@@ -20,6 +22,8 @@ _LAZY = {
     "quarantine": ("likstall.ingest.quarantine", "quarantine"),
     "write_demo_data": ("likstall.demo.write", "write_demo_data"),
     "contract_schema": ("likstall.contract.schema", "contract_schema"),
+    "publish": ("likstall.publish", "publish"),
+    "audit": ("likstall.publish", "audit"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -274,9 +274,18 @@ def demo(
         result = run([data_dir], db, extract_date=dt.date.fromisoformat(summary["extract_date"]),
                      progress=lambda msg, frac: progress.update(task, description=msg, completed=frac))
     _print_ingest(result, db)
+    from .publish import publish as run_publish
+
+    pub_dir = workdir / "likstall-demo-publicering"
+    out.print(f"[bold]3. Publicering 2021[/bold] genom röjandekontrollen till {pub_dir}")
+    with err.status("Röjandekontroll …"):
+        r = run_publish(db, 2021, pub_dir)
+    out.print(f"   {_fmt(r['rows'])} celler i tables.csv; {_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal "
+              f"undertryckta ({_pct(r['share_suppressed'])}); release {r['release_id']} loggad.")
     out.print("[bold]Nästa steg[/bold]")
-    out.print(f"  likstall quarantine --db {db}        # raderna i karantän och varför")
-    out.print("  likstall schema                        # importkontraktet")
+    out.print(f"  likstall quarantine --db {db}              # raderna i karantän och varför")
+    out.print(f"  likstall audit --db {db} --year 2021       # röjandegranskningen, kriterium för kriterium")
+    out.print("  likstall schema                              # importkontraktet")
 
 
 def main() -> None:
