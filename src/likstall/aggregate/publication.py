@@ -144,7 +144,9 @@ def build_registry(data: PublicationData) -> Registry:
         {"year": y, "sex": TOTAL, "age_band": TOTAL, "target_group": TOTAL}, "Kända våldsutsatta per region")
     add("applications_sb", "applications", ap, {"district": districts, "decision": [*DECISIONS, TOTAL]},
         {"year": y, "placement_type": "skyddat_boende"}, "Ansökningar om skyddat boende efter beslut")
-    add("placements_by_type", "placements", pl, {"district": districts, "placement_type": [*TYPES, TOTAL]},
+    # No all-types total per district: a rare type (förtur, jourlägenhet) with 1–4 placements would
+    # otherwise force the district's skyddat-boende count to be hidden as its complement.
+    add("placements_by_type", "placements", pl, {"district": districts, "placement_type": list(TYPES)},
         {"year": y, "referring_unit": TOTAL}, "Beviljade placeringar som startade under året, efter insatstyp")
     add("shis_by_referrer", "placements", pl, {"district": districts, "referring_unit": [*REFERRERS, TOTAL]},
         {"year": y, "placement_type": "shis"}, "SHIS-placeringar efter remitterande enhet")

@@ -223,7 +223,7 @@ def _check_atoms(res: AttackResult, registry: Registry, measure: str, status, po
         if math.isnan(lo) or math.ceil(lo - 1e-7) < 1:
             continue
         hi = model.bound(atom, "max")
-        if math.floor(hi + 1e-7) <= policy.T - 1:
+        if math.isfinite(hi) and math.floor(hi + 1e-7) <= policy.T - 1:
             res.findings.append(Finding("C2", scenario, atom, float(math.ceil(lo - 1e-7)), float(math.floor(hi + 1e-7)),
                                         "en delmängd som inte publiceras kan visas ligga mellan 1 och "
                                         f"{policy.T - 1}"))

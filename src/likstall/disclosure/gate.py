@@ -96,13 +96,15 @@ class Publication:
                method: str = "") -> PublishedTable:
         """Add a table of derived numbers. Each row: (key, base, value, ci_low, ci_high, n_persons).
 
-        A row is published only when its base count cell is published (a base of None means the
-        number rests on a published count elsewhere, e.g. a city-wide model) and, for means and
+        A row is published only when its base count cell (or every cell of a tuple of bases) is
+        published (a base of None means the number rests on no single cell, e.g. a city-wide model
+        coefficient) and, for means and
         medians, when it rests on at least T persons (n_persons). NaN values are "not reported" (-).
         """
         cells = []
         for key, base, value, lo, hi, n_persons in rows:
-            if base is not None and not self.is_published(base):
+            bases = () if base is None else (base if isinstance(base, tuple) else (base,))
+            if any(not self.is_published(b) for b in bases):
                 cells.append(PublishedCell(key, None, SUPPRESSED))
             elif n_persons is not None and 0 < n_persons < self.policy.T:
                 cells.append(PublishedCell(key, None, SUPPRESSED))
