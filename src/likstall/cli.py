@@ -250,6 +250,35 @@ def audit(
 
 
 @app.command()
+def rapport(
+    db: Annotated[Path, typer.Option("--db", help="Databasfil")],
+    year: Annotated[int, typer.Option("--year", help="Rapportår")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Mapp att skriva rapporten till")],
+    formats: Annotated[str, typer.Option("--format", help="Kommaseparerat: html,pdf,xlsx,csv")] = "html,pdf,xlsx,csv",
+    lang: Annotated[str, typer.Option("--lang", help="sv eller en")] = "sv",
+    draft: Annotated[bool, typer.Option("--draft", help="Skriv utan att logga en release")] = False,
+) -> None:
+    """Skriv årsuppföljningen (HTML, PDF, Excel, CSV) — allt genom röjandekontrollen."""
+    from .rapport import make_report
+    from .render.report import FORMATS
+
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad or not chosen:
+        raise typer.BadParameter(f"välj bland {', '.join(FORMATS)}", param_hint="--format")
+    if lang not in ("sv", "en"):
+        raise typer.BadParameter("sv eller en", param_hint="--lang")
+    with _progress(sys.stderr.isatty()) as progress:
+        task = progress.add_task("Uppföljning", total=None)
+        r = make_report(db, year, out_dir, formats=chosen, lang=lang, record=not draft,
+                        progress=lambda msg: progress.update(task, description=msg))
+    for fmt_name, path in r["written"].items():
+        out.print(f"  {fmt_name:<5} {path}")
+    out.print(f"{_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal undertryckta ({_pct(r['share_suppressed'])}); "
+              f"{len(r['findings'])} fynd." + (f" Release {r['release_id']} loggad." if r.get("release_id") else ""))
+
+
+@app.command()
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="Arbetsmapp för demodata och databas")] = Path("."),
     seed: Annotated[int, typer.Option(help="Slumpfrö")] = 2021,
@@ -274,14 +303,18 @@ def demo(
         result = run([data_dir], db, extract_date=dt.date.fromisoformat(summary["extract_date"]),
                      progress=lambda msg, frac: progress.update(task, description=msg, completed=frac))
     _print_ingest(result, db)
-    from .publish import publish as run_publish
+    from .rapport import make_report
 
-    pub_dir = workdir / "likstall-demo-publicering"
-    out.print(f"[bold]3. Publicering 2021[/bold] genom röjandekontrollen till {pub_dir}")
-    with err.status("Röjandekontroll …"):
-        r = run_publish(db, 2021, pub_dir)
-    out.print(f"   {_fmt(r['rows'])} celler i tables.csv; {_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal "
-              f"undertryckta ({_pct(r['share_suppressed'])}); release {r['release_id']} loggad.")
+    rep_dir = workdir / "likstall-demo-rapport"
+    out.print(f"[bold]3. Årsuppföljning 2021[/bold] genom röjandekontrollen till {rep_dir}")
+    with _progress(sys.stderr.isatty()) as progress:
+        task = progress.add_task("Uppföljning", total=None)
+        r = make_report(db, 2021, rep_dir, progress=lambda msg: progress.update(task, description=msg))
+    out.print(f"   {_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal undertryckta ({_pct(r['share_suppressed'])}); "
+              f"{len(r['findings'])} fynd; release {r['release_id']} loggad.")
+    for fmt_name, path in r["written"].items():
+        out.print(f"   {fmt_name:<5} {path}")
+    out.print(f"   Öppna rapporten: {r['written'].get('html')}")
     out.print("[bold]Nästa steg[/bold]")
     out.print(f"  likstall quarantine --db {db}              # raderna i karantän och varför")
     out.print(f"  likstall audit --db {db} --year 2021       # röjandegranskningen, kriterium för kriterium")

@@ -150,8 +150,6 @@ def build_registry(data: PublicationData) -> Registry:
         {"year": y, "referring_unit": TOTAL}, "Beviljade placeringar som startade under året, efter insatstyp")
     add("shis_by_referrer", "placements", pl, {"district": districts, "referring_unit": [*REFERRERS, TOTAL]},
         {"year": y, "placement_type": "shis"}, "SHIS-placeringar efter remitterande enhet")
-    add("sb_by_referrer", "placements", pl, {"district": districts, "referring_unit": [*REFERRERS, TOTAL]},
-        {"year": y, "placement_type": "skyddat_boende"}, "Placeringar i skyddat boende efter remitterande enhet")
     add("sb_trend", "placements", pl, {"district": with_regions, "year": [*years, span]},
         {"placement_type": "skyddat_boende", "referring_unit": TOTAL},
         f"Placeringar i skyddat boende per år {data.first_year}–{data.year}")

@@ -203,10 +203,10 @@ def follow_up(con, year: int, settings: Settings | None = None) -> FollowUp:
                 float(q_as[i]), "observerat/förväntat",
                 f"{name}: {observed[c]} placeringar i skyddat boende, {_sv(rate.value)} per 10 000 invånare "
                 f"(95 % KI {_sv(rate.lower)}–{_sv(rate.upper)}); {'fler' if up else 'färre'} än förväntat givet "
-                f"befolkningens ålder och kön (observerat/förväntat {_sv(rr.value, 2)}, q = {_sv(q_as[i], 3)}).",
+                f"befolkningens ålder och kön (observerat/förväntat {_sv(rr.value, 2)}, {_q(q_as[i])}).",
                 f"{name}: {observed[c]} placements in protected housing, {rate.value:.1f} per 10,000 inhabitants "
                 f"(95% CI {rate.lower:.1f}–{rate.upper:.1f}); {'more' if up else 'fewer'} than expected given the "
-                f"population's age and sex (observed/expected {rr.value:.2f}, q = {q_as[i]:.3f})."))
+                f"population's age and sex (observed/expected {rr.value:.2f}, {_q(q_as[i], 'en')})."))
 
     od = S.overdispersion(o_arr, e_adj, method="CQC") if len(codes) >= 3 else None
     tau2 = od.tau2 if od and od.adjusted else 0.0
@@ -236,11 +236,11 @@ def follow_up(con, year: int, settings: Settings | None = None) -> FollowUp:
                 f"{districts.set_index('code').loc[c, 'name']}: {observed[c]} placeringar i skyddat boende, "
                 f"{_sv(rate.value)} per 10 000 invånare (95 % KI {_sv(rate.lower)}–{_sv(rate.upper)}); "
                 f"{'fler' if flag > 0 else 'färre'} än förväntat givet ålder, kön och socioekonomi "
-                f"(observerat/förväntat {_sv(rr.value, 2)}, q = {_sv(q[i], 3)}).",
+                f"(observerat/förväntat {_sv(rr.value, 2)}, {_q(q[i])}).",
                 f"{districts.set_index('code').loc[c, 'name']}: {observed[c]} placements in protected housing, "
                 f"{rate.value:.1f} per 10,000 inhabitants (95% CI {rate.lower:.1f}–{rate.upper:.1f}); "
                 f"{'more' if flag > 0 else 'fewer'} than expected given age, sex and socio-economics "
-                f"(observed/expected {rr.value:.2f}, q = {q[i]:.3f}).",
+                f"(observed/expected {rr.value:.2f}, {_q(q[i], 'en')}).",
             ))
     pub.derive("sb_flag", "sb_flag", "1 = fler, −1 = färre än förväntat, 0 = inte säkert skild",
                "Placeringar i skyddat boende jämfört med förväntat (Benjamini–Hochberg, q < 0,05)", ("district",),
@@ -423,9 +423,9 @@ def follow_up(con, year: int, settings: Settings | None = None) -> FollowUp:
                 name = districts.set_index("code").loc[c, "name"]
                 findings.append(Finding(c, f"malgrupp_{g}", "lower", 0.0, float("nan"), float("nan"), float(qv),
                                         "personer", f"{name}: inga kända fall av {gname[0]} där {_sv(e)} var "
-                                        f"förväntade (sannolikhet {_sv(math.exp(-e) * 100)} %, q = {_sv(qv, 3)}).",
+                                        f"förväntade (sannolikhet {_sv(math.exp(-e) * 100)} %, {_q(qv)}).",
                                         f"{name}: no known cases of {gname[1]} where {e:.1f} were expected "
-                                        f"(probability {math.exp(-e) * 100:.1f}%, q = {qv:.3f})."))
+                                        f"(probability {math.exp(-e) * 100:.1f}%, {_q(qv, 'en')})."))
         stats_out["absent_target_groups"] = absent
 
     # ---- 6. Especially vulnerable groups -----------------------------------------------------------
@@ -538,6 +538,12 @@ def follow_up(con, year: int, settings: Settings | None = None) -> FollowUp:
     quarantine = I.quarantine_by_rule(con)
     stats_out["n_findings"] = len(findings)
     return FollowUp(year, pub, districts, findings, stats_out, curves, funnel, quarantine, settings)
+
+
+def _q(q: float, lang: str = "sv") -> str:
+    if q < 0.001:
+        return "q < 0,001" if lang == "sv" else "q < 0.001"
+    return f"q = {_sv(q, 3)}" if lang == "sv" else f"q = {q:.3f}"
 
 
 def _sv(x, decimals: int = 1) -> str:
