@@ -19,3 +19,27 @@ def _private_key(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def export(tmp_path) -> Path:
     return write_tables(tmp_path / "export", base_tables())
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """The Stockholm demo data ingested once for the whole session (read-only use)."""
+    import datetime as dt
+    import os
+
+    from likstall.demo.write import write_demo_data
+    from likstall.ingest.load import ingest
+
+    root = tmp_path_factory.mktemp("demo_store")
+    old = os.environ.get("LIKSTALL_KEY_FILE")
+    os.environ["LIKSTALL_KEY_FILE"] = str(root / "secret.key")
+    try:
+        write_demo_data(root / "data", seed=2021, messy=True)
+        db = root / "demo.duckdb"
+        ingest([root / "data"], db, extract_date=dt.date(2022, 1, 31))
+    finally:
+        if old is None:
+            os.environ.pop("LIKSTALL_KEY_FILE", None)
+        else:
+            os.environ["LIKSTALL_KEY_FILE"] = old
+    return db

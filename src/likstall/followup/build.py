@@ -302,12 +302,12 @@ def follow_up(con, year: int, settings: Settings | None = None) -> FollowUp:
         closed = t[ended]
         if len(closed):
             mi = S.mean_influence(closed, conf=conf)
-            los["los_mean_closed"].append((_dkey("los_mean_closed", a), base, round(mi.mean.value), None, None, len(closed)))
+            los["los_mean_closed"].append((_dkey("los_mean_closed", a), base, _whole(mi.mean.value), None, None, len(closed)))
             los["los_mean_without_longest"].append((_dkey("los_mean_without_longest", a), base,
-                                                    None if math.isnan(mi.without_longest) else round(mi.without_longest),
+                                                    None if math.isnan(mi.without_longest) else _whole(mi.without_longest),
                                                     None, None, len(closed)))
             los["los_mean_without_two_longest"].append((_dkey("los_mean_without_two_longest", a), base,
-                                                        None if math.isnan(mi.without_two_longest) else round(mi.without_two_longest),
+                                                        None if math.isnan(mi.without_two_longest) else _whole(mi.without_two_longest),
                                                         None, None, len(closed)))
         else:
             for m in ("los_mean_closed", "los_mean_without_longest", "los_mean_without_two_longest"):
@@ -538,6 +538,11 @@ def follow_up(con, year: int, settings: Settings | None = None) -> FollowUp:
     quarantine = I.quarantine_by_rule(con)
     stats_out["n_findings"] = len(findings)
     return FollowUp(year, pub, districts, findings, stats_out, curves, funnel, quarantine, settings)
+
+
+def _whole(x: float) -> int:
+    """Round half up to whole days (27,5 → 28), as a reader expects; also blurs single stays."""
+    return int(math.floor(x + 0.5))
 
 
 def _q(q: float, lang: str = "sv") -> str:
