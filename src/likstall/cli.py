@@ -278,10 +278,89 @@ def rapport(
               f"{len(r['findings'])} fynd." + (f" Release {r['release_id']} loggad." if r.get("release_id") else ""))
 
 
+user_app = typer.Typer(help="Användare av webbgränssnittet och API:t.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Användarnamn")],
+    role: Annotated[str, typer.Option("--role", help="admin, analytiker, stadsdel eller lasare")],
+    db: Annotated[Path, typer.Option("--db", help="Databasfil")] = Path(DEMO_DB),
+    district: Annotated[Optional[str], typer.Option("--district", help="Stadsdelskod (rollen stadsdel)")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Läs lösenordet från standard in")] = False,
+) -> None:
+    """Lägg till en användare. Utan --password-stdin frågas efter lösenordet (det visas inte)."""
+    from .web.users import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Lösenord", hide_input=True, confirmation_prompt=True)
+    u = add_user(db, name, role, district, password)
+    out.print(f"Användaren {u.username} ({u.role}{', ' + u.district if u.district else ''}) är skapad.")
+
+
+@user_app.command("list")
+def user_list(db: Annotated[Path, typer.Option("--db", help="Databasfil")] = Path(DEMO_DB)) -> None:
+    """Lista användarna."""
+    from .web.users import list_users
+
+    t = Table(title="Användare")
+    for col in ("namn", "roll", "stadsdel", "avstängd", "lösenord", "skapad"):
+        t.add_column(col)
+    for u in list_users(db):
+        t.add_row(u["username"], u["role"], u["district"] or "", "ja" if u["disabled"] else "",
+                  "ja" if u["has_password"] else "nej", str(u["created"])[:16])
+    out.print(t)
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument()],
+                 db: Annotated[Path, typer.Option("--db", help="Databasfil")] = Path(DEMO_DB)) -> None:
+    """Stäng av en användare (och dess API-nycklar)."""
+    from .web.users import disable_user
+
+    disable_user(db, name)
+    out.print(f"{name} är avstängd.")
+
+
+@user_app.command("token")
+def user_token(name: Annotated[str, typer.Argument()],
+               db: Annotated[Path, typer.Option("--db", help="Databasfil")] = Path(DEMO_DB)) -> None:
+    """Skapa en API-nyckel. Den visas en gång; bara dess hash sparas."""
+    from .web.users import new_token
+
+    print(new_token(db, name))
+
+
+@app.command()
+def serve(
+    db: Annotated[Path, typer.Option("--db", help="Databasfil")] = Path(DEMO_DB),
+    host: Annotated[str, typer.Option(help="Adress")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+) -> None:
+    """Starta webbgränssnittet och API:t."""
+    import uvicorn
+
+    from .store.connection import connect
+    from .web.app import create_app
+
+    con = connect(db)
+    n = con.execute("SELECT count(*) FROM users WHERE NOT disabled").fetchone()[0]
+    con.close()
+    if n == 0:
+        err.print(f"Det finns inga användare än. Skapa en administratör först: likstall user add NAMN --role admin --db {db}")
+    out.print(f"likstall på http://{host}:{port}/ (avsluta med Ctrl+C)")
+    uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
+
+
 @app.command()
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="Arbetsmapp för demodata och databas")] = Path("."),
     seed: Annotated[int, typer.Option(help="Slumpfrö")] = 2021,
+    serve_after: Annotated[bool, typer.Option("--serve", help="Starta webbgränssnittet efteråt")] = False,
+    port: Annotated[int, typer.Option(help="Port för --serve")] = 8000,
 ) -> None:
     """Huvudjobbet på demodata: skapa data, läs in dem och visa vad som hände."""
     from .demo.write import write_demo_data
@@ -319,6 +398,17 @@ def demo(
     out.print(f"  likstall quarantine --db {db}              # raderna i karantän och varför")
     out.print(f"  likstall audit --db {db} --year 2021       # röjandegranskningen, kriterium för kriterium")
     out.print("  likstall schema                              # importkontraktet")
+    out.print(f"  likstall demo --serve                        # webbgränssnittet med en demoinloggning")
+    if serve_after:
+        import secrets as _secrets
+
+        from .web.users import add_user
+
+        password = _secrets.token_urlsafe(12)
+        add_user(db, "demo", "admin", None, password)
+        out.print(f"[bold]4. Webbgränssnittet[/bold]: logga in som [bold]demo[/bold] med lösenordet [bold]{password}[/bold] "
+                  "(slumpat för den här körningen).")
+        serve(db=db, host="127.0.0.1", port=port)
 
 
 def main() -> None:

@@ -133,7 +133,7 @@ def sections(fu: FollowUp, views: dict[str, View]) -> list[Section]:
              f"{fl.get('median_utan'):.1f} days (log-rank χ² = {fl['logrank_chi2']:.1f}, p = {fl['p']:.3f}). Adjusted for "
              f"target group, people leave {fl['hr']:.2f} times as fast where there are emergency flats (Cox, 95% CI "
              f"{fl['hr_lower']:.2f}–{fl['hr_upper']:.2f})."))
-    out.append(Section("vistelsetid", t("lengths", lang), los_par, views=[views["vistelsetid"]],
+    out.append(Section("vistelsetid", t("lengths", lang), los_par, views=[views["vistelsetid"], views["km_data"]],
                        figures=[Figure(km_svg, ("Kurvor bara för regioner och staden; de slutar där färre än fem är "
                                                 "kvar, så att ingen enskild vistelse kan läsas ut." if sv else
                                                 "Curves only for regions and the city; they stop where fewer than five "
@@ -157,7 +157,7 @@ def sections(fu: FollowUp, views: dict[str, View]) -> list[Section]:
         tr_par.append((f"Hela staden: {fmt.num((city_tr['rr'] - 1) * 100, 1, lang)} % per år "
                        f"(p = {fmt.num(city_tr['p'], 2, lang)}, {city_tr['points']} år).") if sv else
                       f"Whole city: {(city_tr['rr'] - 1) * 100:.1f}% per year (p = {city_tr['p']:.2f}, {city_tr['points']} years).")
-    out.append(Section("trender", t("trends", lang), tr_par, views=[views["trender"]],
+    out.append(Section("trender", t("trends", lang), tr_par, views=[views["trender"], views["trend_data"]],
                        figures=[Figure(tr_svg, _hidden_caption(tr_hidden, lang))]))
     out.append(Section("datakvalitet", t("data_quality", lang), [], views=[views["datakvalitet"], views["karantan"]]))
     out.append(Section("metod", t("methods", lang), methods_text(fu)))

@@ -32,6 +32,7 @@ class View:
     rows: list[list[VCell]]
     note: str = ""
     units: list[str] = field(default_factory=list)
+    row_keys: list[str] = field(default_factory=list)  # district code, region:… or total per row (for scoping)
 
 
 def _cell(fu: FollowUp, table: str, district: str, decimals: int = 1, *, with_ci: bool = False, scale: float = 1.0,
@@ -73,10 +74,10 @@ def overview(fu: FollowUp) -> View:
             _cell(fu, "rate_persons_placed", a, with_ci=True),
             _cell(fu, "sb_days", a, 0),
         ])
-    return View("oversikt", t("overview", lang), [
+    return View("oversikt", t("overview", lang), row_keys=_areas(fu), headers=[
         t("district", lang), t("known_victims", lang), t("per_10000", lang), t("women_per_10000_women", lang),
         t("sb_placements", lang), t("per_10000", lang), t("persons_placed", lang), t("per_10000_women", lang),
-        t("days", lang)], rows, t("ci_note", lang))
+        t("days", lang)], rows=rows, note=t("ci_note", lang))
 
 
 def by_category(fu: FollowUp, table: str, dim: str, categories: list[str], title: str) -> View:
@@ -84,7 +85,7 @@ def by_category(fu: FollowUp, table: str, dim: str, categories: list[str], title
     rows = []
     for a in _areas(fu):
         rows.append([_label(fu.name(a)), *[_cell(fu, table, a, 0, **{dim: c}) for c in categories]])
-    return View(table, title, [t("district", lang), *[t(c, lang) for c in categories]], rows)
+    return View(table, title, [t("district", lang), *[t(c, lang) for c in categories]], rows, row_keys=_areas(fu))
 
 
 def equality(fu: FollowUp) -> View:
@@ -106,7 +107,8 @@ def equality(fu: FollowUp) -> View:
         ])
     return View("likstallighet", t("equality", lang), [
         t("district", lang), t("sb_per_10000", lang), t("oe_agesex", lang), t("oe_socio", lang), t("eb_rr", lang),
-        t("p_above_pct", lang), t("compared", lang), t("grant_rate", lang)], rows, t("equality_note", lang))
+        t("p_above_pct", lang), t("compared", lang), t("grant_rate", lang)], rows, t("equality_note", lang),
+        row_keys=list(fu.codes))
 
 
 def lengths(fu: FollowUp) -> View:
@@ -124,7 +126,7 @@ def lengths(fu: FollowUp) -> View:
         ])
     return View("vistelsetid", t("lengths", lang), [
         t("district", lang), t("median_days", lang), t("rmst90", lang), t("share_over_60", lang), t("mean_closed", lang),
-        t("without_longest", lang), t("without_two", lang)], rows, t("lengths_note", lang))
+        t("without_longest", lang), t("without_two", lang)], rows, t("lengths_note", lang), row_keys=_areas(fu))
 
 
 def shis(fu: FollowUp) -> View:
@@ -142,7 +144,7 @@ def shis(fu: FollowUp) -> View:
         ])
     return View("shis", t("shis", lang), [
         t("district", lang), t("shis_placements", lang), t("shis_per_100", lang), "RVT", t("ekonomiskt_bistand", lang),
-        t("annan", lang), t("share_rvt", lang)], rows)
+        t("annan", lang), t("share_rvt", lang)], rows, row_keys=_areas(fu))
 
 
 def target_groups(fu: FollowUp) -> View:
@@ -166,7 +168,7 @@ def target_groups(fu: FollowUp) -> View:
             row.append(VCell(obs.display + extra, obs.value, ""))
         rows.append(row)
     return View("malgrupper", t("target_groups", lang), [t("district", lang), *[t(g, lang) for g in groups]], rows,
-                t("target_note", lang))
+                t("target_note", lang), row_keys=list(fu.codes))
 
 
 def vulnerable(fu: FollowUp) -> View:
@@ -184,7 +186,7 @@ def vulnerable(fu: FollowUp) -> View:
         ])
     return View("sarbara", t("vulnerable", lang), [
         t("district", lang), t("share_65", lang), t("pop_65", lang), t("disability", lang), t("interpreter", lang),
-        t("freda_screening", lang), t("freda_risk", lang)], rows, t("vulnerable_note", lang))
+        t("freda_screening", lang), t("freda_risk", lang)], rows, t("vulnerable_note", lang), row_keys=_areas(fu))
 
 
 def trends(fu: FollowUp) -> View:
@@ -200,7 +202,39 @@ def trends(fu: FollowUp) -> View:
         rows.append([_label(fu.name(a)), *[_cell(fu, "sb_trend", a, 0, year=y) for y in years],
                      _cell(fu, "sb_trend", a, 0, year=f"years:{first}-{fu.year}"), rr_cell])
     return View("trender", t("trends", lang), [t("district", lang), *years, t("all_years", lang), t("rr_per_year", lang)],
-                rows, t("trend_note", lang))
+                rows, t("trend_note", lang), row_keys=areas)
+
+
+def km_table(fu: FollowUp) -> View:
+    """The data behind the Kaplan–Meier chart: share still placed at fixed days, per region and the city."""
+    lang = fu.settings.lang
+    days = (14, 30, 60, 90, 120)
+    rows, keys = [], []
+    for name, tab in fu.curves.items():
+        key = TOTAL if name == TOTAL else f"region:{name}"
+        row = [_label(fu.name(key))]
+        for d in days:
+            idx = tab["time"].searchsorted(d, side="right") - 1
+            if idx < 0:
+                row.append(VCell(fmt.num(100.0, 1, lang), 100.0, "", 1))
+            elif d > tab["time"].iloc[-1]:
+                row.append(VCell("-", status="-"))  # the curve stops where fewer than T remain
+            else:
+                v = float(tab["survival"].iloc[idx]) * 100
+                row.append(VCell(fmt.num(v, 1, lang), v, "", 1))
+        rows.append(row)
+        keys.append(key)
+    headers = [t("district", lang), *[f"{d} {'dygn' if lang == 'sv' else 'days'}, %" for d in days]]
+    return View("km_data", t("km", lang), headers, rows, row_keys=keys)
+
+
+def trend_rates(fu: FollowUp) -> View:
+    """The data behind the trend chart: rates per region and year."""
+    lang = fu.settings.lang
+    years = [str(y) for y in range(fu.year - 6, fu.year + 1)]
+    areas = [*[f"region:{r}" for r in sorted(set(fu.districts["region"]))], TOTAL]
+    rows = [[_label(fu.name(a)), *[_cell(fu, "sb_trend_rate", a, 1, year=y) for y in years]] for a in areas]
+    return View("trend_data", t("trend_chart", lang), [t("district", lang), *years], rows, row_keys=areas)
 
 
 def data_quality(fu: FollowUp) -> View:
@@ -212,7 +246,7 @@ def data_quality(fu: FollowUp) -> View:
                      _cell(fu, "late_registrations", a, 1)])
     return View("datakvalitet", t("data_quality", lang), [
         t("district", lang), t("no_birth_year", lang), t("no_target_group", lang), t("no_handling_unit", lang),
-        t("no_sex", lang), t("late", lang)], rows, t("dq_note", lang))
+        t("no_sex", lang), t("late", lang)], rows, t("dq_note", lang), row_keys=_areas(fu))
 
 
 def quarantine_view(fu: FollowUp) -> View:
@@ -236,6 +270,6 @@ def all_views(fu: FollowUp) -> list[View]:
         by_category(fu, "placements_by_type", "placement_type",
                     ["skyddat_boende", "shis", "jourlagenhet", "fortur"], t("placements_by_type", lang)),
         by_category(fu, "applications_sb", "decision", ["beviljad", "avslag", TOTAL], t("applications_sb", lang)),
-        equality(fu), lengths(fu), shis(fu), target_groups(fu), vulnerable(fu), trends(fu), data_quality(fu),
-        quarantine_view(fu),
+        equality(fu), lengths(fu), km_table(fu), shis(fu), target_groups(fu), vulnerable(fu), trends(fu),
+        trend_rates(fu), data_quality(fu), quarantine_view(fu),
     ]

@@ -125,4 +125,33 @@ CREATE TABLE IF NOT EXISTS release_cells (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
+# Users of the dashboard, their API tokens (hashed), and the access log (who saw what, when;
+# never a client address).
+SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS users (
+    username VARCHAR PRIMARY KEY,
+    role VARCHAR NOT NULL,            -- admin, analytiker, stadsdel, lasare
+    district VARCHAR,                 -- for stadsdel
+    password_hash VARCHAR,            -- argon2id; NULL until a password is set
+    disabled BOOLEAN NOT NULL DEFAULT false,
+    created TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_id VARCHAR PRIMARY KEY,     -- public part of the token
+    username VARCHAR NOT NULL,
+    secret_hash VARCHAR NOT NULL,     -- argon2id of the secret part
+    created TIMESTAMP NOT NULL,
+    revoked BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS access_log (
+    ts TIMESTAMP NOT NULL,
+    username VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,          -- view, export, api, login, login_failed, import
+    path VARCHAR NOT NULL,
+    detail VARCHAR,                   -- table or format
+    status INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)

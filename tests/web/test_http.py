@@ -1,0 +1,196 @@
+"""HTTP tests of the dashboard and API: authentication, CSRF, lockout, roles, scoping, headers, the access log."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+from likstall.web.app import PAGES, create_app
+from likstall.web.users import add_user, disable_user, new_token
+
+PASSWORD = "ett-langt-losenord"
+ROLE_USERS = {"admin": ("anna", None), "analytiker": ("ali", None), "stadsdel": ("fia", "farsta"), "lasare": ("lo", None)}
+
+
+@pytest.fixture(scope="module")
+def db(demo_store, tmp_path_factory):
+    path = tmp_path_factory.mktemp("web") / "web.duckdb"
+    shutil.copy(demo_store, path)
+    for role, (name, district) in ROLE_USERS.items():
+        add_user(path, name, role, district, PASSWORD)
+    add_user(path, "gone", "analytiker", None, PASSWORD)
+    add_user(path, "lockme", "lasare", None, PASSWORD)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app(db):
+    return create_app(db, login_delay=0)
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"username": name, "password": password, "csrf": csrf}, follow_redirects=False)
+
+
+def csrf_of(client: TestClient) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/rapporter").text).group(1)
+
+
+@pytest.fixture
+def as_role(app):
+    def make(role):
+        c = TestClient(app)
+        r = login(c, ROLE_USERS[role][0])
+        assert r.status_code == 303, r.text
+        return c
+    return make
+
+
+ROUTES = ["/", *[f"/{p}" for p in PAGES if p != "oversikt"], "/stadsdel/farsta", "/stadsdel/bromma",
+          "/rapporter/2021/html", "/api/v1/tables?year=2021", "/api/v1/findings", "/api/v1/openapi.json"]
+
+
+def test_nothing_but_login_and_static_without_a_session(app):
+    c = TestClient(app)
+    for route in ROUTES:
+        r = c.get(route, follow_redirects=False)
+        if route.startswith("/api/"):
+            assert r.status_code == 401, route
+        else:
+            assert r.status_code == 303 and r.headers["location"] == "/login", route
+    assert c.get("/login").status_code == 200
+    assert c.get("/static/style.css").status_code == 200
+    assert c.post("/logout", follow_redirects=False).status_code in (303, 403)
+
+
+def test_security_headers_and_cookie_flags(app):
+    c = TestClient(app)
+    r = c.get("/login")
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert r.headers["referrer-policy"] == "no-referrer" and r.headers["x-frame-options"] == "DENY"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_login_needs_csrf_and_locks_after_repeated_failures(app):
+    c = TestClient(app)
+    c.get("/login")
+    assert c.post("/login", data={"username": "ali", "password": PASSWORD}).status_code == 403
+    for _ in range(5):
+        assert login(c, "lockme", "fel-losenord-123").status_code == 401
+    locked = login(c, "lockme", PASSWORD)
+    assert locked.status_code == 429 and "låst" in locked.text
+
+
+ROLE_TABLE = {
+    # route: expected status per role (admin, analytiker, stadsdel, lasare)
+    "/": (200, 200, 200, 200),
+    "/placeringar": (200, 200, 200, 200),
+    "/vistelsetid": (200, 200, 200, 200),
+    "/shis": (200, 200, 200, 200),
+    "/malgrupper": (200, 200, 200, 200),
+    "/sarbara": (200, 200, 200, 200),
+    "/trender": (200, 200, 200, 200),
+    "/datakvalitet": (200, 200, 200, 403),
+    "/rapporter": (200, 200, 200, 200),
+    "/import": (200, 403, 403, 403),
+    "/logg": (200, 403, 403, 403),
+    "/stadsdel/farsta": (200, 200, 200, 200),
+    "/stadsdel/bromma": (200, 200, 403, 200),
+    "/api/v1/tables?year=2021&district=bromma": (200, 200, 403, 200),
+    "/api/v1/findings": (200, 200, 200, 200),
+}
+
+
+@pytest.mark.parametrize("route", list(ROLE_TABLE))
+def test_route_by_role(as_role, route):
+    for role, expected in zip(ROLE_USERS, ROLE_TABLE[route]):
+        c = as_role(role)
+        assert c.get(route, follow_redirects=False).status_code == expected, (route, role)
+
+
+def test_stadsdel_sees_own_district_and_only_region_and_city_elsewhere(as_role):
+    c = as_role("stadsdel")
+    page = c.get("/").text
+    assert "Farsta" in page and "Hela staden" in page and "Bromma" not in page
+    rows = c.get("/api/v1/tables?year=2021").json()["rows"]
+    assert rows and {r["district"] for r in rows} <= {"farsta", "total", None}
+    assert all(f["district"] == "farsta" for f in c.get("/api/v1/findings").json()["findings"])
+
+
+def test_api_never_returns_a_suppressed_value(as_role):
+    rows = as_role("analytiker").get("/api/v1/tables?year=2021").json()["rows"]
+    suppressed = [r for r in rows if r["status"] == ".."]
+    assert suppressed
+    assert all(r["value"] is None and r["ci_low"] is None and r["ci_high"] is None for r in suppressed)
+    assert all(r["value"] is not None for r in rows if r["status"] is None)
+
+
+def test_bearer_tokens_and_disabled_users(app, db):
+    c = TestClient(app)
+    tok = new_token(db, "ali")
+    r = c.get("/api/v1/findings", headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 200 and "findings" in r.json()
+    assert c.get("/api/v1/findings", headers={"Authorization": "Bearer lst_0000000000000000.nope-nope-nope-nope-nope"}).status_code == 401
+    gone = new_token(db, "gone")
+    disable_user(db, "gone")
+    assert c.get("/api/v1/findings", headers={"Authorization": f"Bearer {gone}"}).status_code == 401
+    assert login(TestClient(app), "gone").status_code == 401
+    spec = c.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {tok}"}).json()
+    assert "/api/v1/tables" in spec["paths"] and "/api/v1/findings" in spec["paths"]
+
+
+def test_posts_need_a_csrf_token(as_role):
+    c = as_role("admin")
+    assert c.post("/logout", data={}).status_code == 403
+    assert c.post("/import/discard", data={"csrf": "wrong"}).status_code == 403
+    assert c.post("/logout", data={"csrf": csrf_of(c)}, follow_redirects=False).status_code == 303
+
+
+def query(app, sql):
+    """The app holds the store open; tests read it through the same connection."""
+    st = app.state.likstall
+    with st.lock:
+        return st.connection().execute(sql).fetchall()
+
+
+def test_access_log_records_who_saw_what_without_clients(as_role, app):
+    c = as_role("analytiker")
+    c.get("/placeringar")
+    c.get("/rapporter/2021/csv")
+    log = as_role("admin").get("/logg").text
+    assert "ali" in log and "/placeringar" in log and "export" in log
+    cols = [r[0] for r in query(app, "DESCRIBE access_log")]
+    assert not any(k in " ".join(cols) for k in ("ip", "client", "host", "agent"))
+
+
+def test_report_download_is_gated_output(as_role):
+    r = as_role("analytiker").get("/rapporter/2021/csv")
+    assert r.status_code == 200 and r.text.startswith("table,measure,unit")
+    html = as_role("lasare").get("/rapporter/2021/html")
+    assert html.status_code == 200 and "<html" in html.text
+
+
+def test_import_checks_against_a_copy_then_discards(as_role, app, demo_store, monkeypatch):
+    # The server process must hold the store's pseudonymisation key.
+    monkeypatch.setenv("LIKSTALL_KEY_FILE", str(demo_store.parent / "secret.key"))
+    c = as_role("admin")
+    bad = "case_id,person_id,district,opened,sex\nAR-NY-1,P-NY-1,farsta,2021-05-01,??\nAR-NY-2,P-NY-2,farsta,2021-05-02,K\n"
+    n_before = query(app, "SELECT count(*) FROM cases")[0][0]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/import").text).group(1)
+    r = c.post("/import", data={"csrf": csrf, "extract_date": "2022-01-31"},
+               files=[("files", ("cases.csv", bad.encode(), "text/csv"))])
+    assert r.status_code == 200 and "invalid_code" in r.text and "Inget är skrivet än" in r.text
+    assert query(app, "SELECT count(*) FROM cases")[0][0] == n_before
+    assert c.post("/import/discard", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    r = c.post("/import", data={"csrf": csrf}, files=[("files", ("notes.exe", b"MZ", "application/octet-stream"))])
+    assert r.status_code == 400 and "bara CSV" in r.text
+    monkeypatch.setenv("LIKSTALL_KEY_FILE", str(demo_store.parent / "another.key"))
+    r = c.post("/import", data={"csrf": csrf}, files=[("files", ("cases.csv", bad.encode(), "text/csv"))])
+    assert r.status_code == 400 and "annan pseudonymiseringsnyckel" in r.text
