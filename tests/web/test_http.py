@@ -194,3 +194,18 @@ def test_import_checks_against_a_copy_then_discards(as_role, app, demo_store, mo
     monkeypatch.setenv("LIKSTALL_KEY_FILE", str(demo_store.parent / "another.key"))
     r = c.post("/import", data={"csrf": csrf}, files=[("files", ("cases.csv", bad.encode(), "text/csv"))])
     assert r.status_code == 400 and "annan pseudonymiseringsnyckel" in r.text
+
+
+def test_import_commit_writes_the_load(as_role, app, demo_store, monkeypatch):
+    monkeypatch.setenv("LIKSTALL_KEY_FILE", str(demo_store.parent / "secret.key"))
+    c = as_role("admin")
+    good = "case_id,person_id,district,opened,sex\nAR-COMMIT-1,P-COMMIT-1,farsta,2021-06-01,K\n"
+    n_before = query(app, "SELECT count(*) FROM cases")[0][0]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/import").text).group(1)
+    r = c.post("/import", data={"csrf": csrf, "extract_date": "2022-01-31"},
+               files=[("files", ("cases.csv", good.encode(), "text/csv"))])
+    assert r.status_code == 200 and "1 nya" in r.text
+    r = c.post("/import/commit", data={"csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/datakvalitet"
+    assert query(app, "SELECT count(*) FROM cases")[0][0] == n_before + 1
+    assert query(app, "SELECT count(*) FROM access_log WHERE action = 'import' AND detail = 'committed'")[0][0] == 1
