@@ -217,13 +217,20 @@ def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: li
             store_cols = [c for c in _store_columns(con, name)]
             data_cols = [c for c in store_cols if c not in _LOAD_META]
             sel = ", ".join(f'"{c}"' for c in data_cols)
+            keys = _table_keys(name)
+            # Corrected rows: out with the old version, then every new or corrected row in one plain
+            # INSERT (cheaper than INSERT OR REPLACE, which checks every row for a conflict).
+            if counts.get(name, {}).get("update", 0):
+                con.execute(
+                    f"""DELETE FROM main.{name} s USING stg.c_{name} c
+                        WHERE c.status = 'update' AND {' AND '.join(f's."{k}" = c."{k}"' for k in keys)}"""
+                )
             con.execute(
-                f"""INSERT OR REPLACE INTO main.{name} ({sel}, {', '.join(_LOAD_META)})
+                f"""INSERT INTO main.{name} ({sel}, {', '.join(_LOAD_META)})
                     SELECT {sel}, {load_id}, DATE '{extract}',
                            coalesce(old_first_load_id, {load_id}), coalesce(old_first_extract_date, DATE '{extract}')
                     FROM stg.c_{name} WHERE status IN ('insert', 'update')"""
             )
-            keys = _table_keys(name)
             con.execute(
                 f"""UPDATE main.{name} s SET extract_date = DATE '{extract}'
                     FROM stg.c_{name} c

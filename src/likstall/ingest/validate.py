@@ -156,20 +156,62 @@ class Validator:
             parts.append(f"SELECT {lit(f.file)} AS _file, _row, {cols} FROM {f.stage}")
         self.con.execute(f"CREATE OR REPLACE TABLE stg.u_{table.name} AS " + " UNION ALL ".join(parts))
 
+    MAX_DISTINCT = 5000  # above this many distinct raw values a column is normalised per row in SQL
+
+    def _distinct_norms(self, table: Table, raw: str) -> dict[str, str] | None:
+        """raw value → normalised value, computed once per distinct value (codes have few of them)."""
+        rows = self.con.execute(
+            f"SELECT DISTINCT {raw}, {norm_sql(raw)} FROM stg.u_{table.name} WHERE {raw} IS NOT NULL "
+            f"LIMIT {self.MAX_DISTINCT + 1}"
+        ).fetchall()
+        return None if len(rows) > self.MAX_DISTINCT else dict(rows)
+
+    def _lookup_case(self, raw: str, norms: dict[str, str], lookup: dict[str, object]) -> str:
+        """CASE on the raw value itself: no accent stripping or regex per row."""
+        whens = []
+        for value, n in norms.items():
+            code = lookup.get(n)
+            if code is not None:
+                target = lit(code) if isinstance(code, str) else ("true" if code else "false")
+                whens.append(f"WHEN {lit(value)} THEN {target}")
+        return f"CASE {raw} {' '.join(whens)} END" if whens else "NULL"
+
+    def _code_lookup(self, table: Table, col: str) -> dict[str, str]:
+        c = table.column(col)
+        user = self.ctx.mapping.code_map(table.name, col)
+        if c.codes == "district":
+            lookup = dict(self.con.execute(
+                "SELECT alias, min(code) FROM stg.district_alias GROUP BY alias").fetchall())
+        else:
+            lookup = dict(self.con.execute(
+                "SELECT alias, code FROM stg.code_alias WHERE list = ?", [c.codes]).fetchall())
+        lookup.update(user)  # a user mapping comes first
+        return lookup
+
     def _code_sql(self, table: Table, col: str, raw: str) -> str:
         c = table.column(col)
+        norms = self._distinct_norms(table, raw)
+        if norms is not None:
+            return self._lookup_case(raw, norms, self._code_lookup(table, col))
+        # Many distinct values (a broken or unmapped column): normalise per row.
         user = self.ctx.mapping.code_map(table.name, col)
         n = norm_sql(raw)
         if c.codes == "district":
-            # Resolved through the join in `_type` (alias `d`); a user mapping comes first.
             user_cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in user.items())
-            return f"coalesce(CASE {n} {user_cases} END, d.code)" if user else "d.code"
-        aliases = self.con.execute(
-            "SELECT alias, code FROM stg.code_alias WHERE list = ? ORDER BY alias", [c.codes]
-        ).fetchall()
-        whens = [f"WHEN {lit(k)} THEN {lit(v)}" for k, v in user.items()]
-        whens += [f"WHEN {lit(a)} THEN {lit(code)}" for a, code in aliases if a not in user]
-        return f"CASE {n} {' '.join(whens)} END"
+            inner = (f"(SELECT min(code) FROM stg.district_alias d WHERE d.alias = {n})")
+            return f"coalesce(CASE {n} {user_cases} END, {inner})" if user else inner
+        aliases = self._code_lookup(table, col)
+        whens = " ".join(f"WHEN {lit(a)} THEN {lit(code)}" for a, code in sorted(aliases.items()))
+        return f"CASE {n} {whens} END"
+
+    def _bool_sql(self, table: Table, raw: str) -> str:
+        norms = self._distinct_norms(table, raw)
+        lookup = {**{v: True for v in BOOL_TRUE}, **{v: False for v in BOOL_FALSE}}
+        if norms is not None:
+            return self._lookup_case(raw, norms, lookup)
+        n = norm_sql(raw)
+        return (f"CASE WHEN {n} IN ({', '.join(map(lit, BOOL_TRUE))}) THEN true "
+                f"WHEN {n} IN ({', '.join(map(lit, BOOL_FALSE))}) THEN false END")
 
     def _type(self, table: Table) -> None:
         exprs = []
@@ -186,20 +228,12 @@ class Validator:
                 d = f"TRY_CAST(replace(replace(replace({raw}, ' ', ''), chr(160), ''), ',', '.') AS DOUBLE)"
                 e = f"CASE WHEN isfinite({d}) THEN {d} END"
             elif c.kind == BOOL:
-                n = norm_sql(raw)
-                e = (f"CASE WHEN {n} IN ({', '.join(map(lit, BOOL_TRUE))}) THEN true "
-                     f"WHEN {n} IN ({', '.join(map(lit, BOOL_FALSE))}) THEN false END")
+                e = self._bool_sql(table, raw)
             else:
                 e = raw
             exprs.append(f"{e} AS {_q(c.name)}")
-        district_cols = [c.name for c in table.columns if c.codes == "district"]
-        join = ""
-        if district_cols:
-            # One alias → one code (a name that equals another district's code must not double rows).
-            join = (f"LEFT JOIN (SELECT alias, min(code) AS code FROM stg.district_alias GROUP BY alias) d "
-                    f"ON d.alias = {norm_sql('u.r_' + district_cols[0])}")
         self.con.execute(
-            f"CREATE OR REPLACE TABLE stg.t_{table.name} AS SELECT u.*, {', '.join(exprs)} FROM stg.u_{table.name} u {join}"
+            f"CREATE OR REPLACE TABLE stg.t_{table.name} AS SELECT u.*, {', '.join(exprs)} FROM stg.u_{table.name} u"
         )
 
     def _column_rules(self, table: Table) -> None:
