@@ -1,0 +1,84 @@
+"""What a demo run writes holds no secret, person key, case id or personnummer; killed reports leave no half files."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PNR = "19121212-1212"  # the --messy data carry Skatteverket's example number in a free-text column
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("demo-run")
+    key = work / "secret.key"
+    env = {**os.environ, "LIKSTALL_KEY_FILE": str(key)}
+    p = subprocess.run([sys.executable, "-m", "likstall", "demo", "--dir", str(work)], capture_output=True,
+                       text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+    q = subprocess.run([sys.executable, "-m", "likstall", "quarantine", "--db", str(work / "likstall-demo.duckdb"),
+                        "--csv", str(work / "karantan.csv")], capture_output=True, text=True, env=env, timeout=120)
+    assert q.returncode == 0
+    return work, key, p.stdout + p.stderr + q.stdout + q.stderr
+
+
+def test_no_secret_person_key_or_personnummer_in_anything_written(demo_run):
+    work, key, console = demo_run
+    secret = key.read_text().strip()
+    con = duckdb.connect(str(work / "likstall-demo.duckdb"), read_only=True)
+    person_keys = {r[0] for r in con.execute("SELECT person_key FROM cases USING SAMPLE 200").fetchall()}
+    case_keys = {r[0] for r in con.execute("SELECT case_key FROM cases USING SAMPLE 200").fetchall()}
+    con.close()
+    outputs = [p for p in work.rglob("*") if p.is_file() and "likstall-demo-data" not in p.parts and p != key]
+    assert any(p.suffix == ".pdf" for p in outputs) and any(p.suffix == ".xlsx" for p in outputs)
+    forbidden = [secret.encode(), PNR.encode(), PNR.replace("-", "").encode(), b"P-0000", b"AR-2021-"]
+    for p in outputs:
+        data = p.read_bytes()
+        if p.suffix == ".xlsx":
+            with zipfile.ZipFile(p) as z:
+                data = b"".join(z.read(n) for n in z.namelist())
+        for token in forbidden:
+            assert token not in data, (p.name, token[:12])
+        if p.suffix in (".html", ".csv", ".xlsx", ".pdf"):
+            for k in list(person_keys)[:50] + list(case_keys)[:50]:
+                assert k.encode() not in data, p.name
+    for token in (secret, PNR, "P-0000"):
+        assert token not in console
+
+
+def test_a_killed_report_leaves_no_half_written_file(demo_run, tmp_path):
+    work, key, _ = demo_run
+    env = {**os.environ, "LIKSTALL_KEY_FILE": str(key)}
+    rng = random.Random(7)
+    for attempt in range(4):
+        out = tmp_path / f"rep{attempt}"
+        proc = subprocess.Popen([sys.executable, "-m", "likstall", "rapport", "--db", str(work / "likstall-demo.duckdb"),
+                                 "--year", "2021", "--out", str(out), "--draft"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        time.sleep(3 + rng.random() * 8)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if not out.exists():
+            continue
+        for p in out.rglob("*"):
+            if not p.is_file() or p.name.startswith("."):
+                continue  # a temporary name is allowed to be partial
+            data = p.read_bytes()
+            if p.suffix == ".html":
+                assert data.rstrip().endswith(b"</html>"), p
+            elif p.suffix == ".pdf":
+                assert data.rstrip().endswith(b"%%EOF"), p
+            elif p.suffix == ".xlsx":
+                assert zipfile.is_zipfile(p), p
+            elif p.suffix == ".csv":
+                assert data.endswith(b"\n"), p
