@@ -5,6 +5,7 @@ Public API (each command of the `likstall` tool is also a function here):
     likstall.ingest(paths, db, extract_date=...)   # validate, pseudonymise, load
     likstall.publish(db, year, out)                # the protected publication (tables.csv)
     likstall.audit(db, year)                       # the attacker over the publication
+    likstall.follow_up(db, year)                   # the FollowUp every renderer uses
     likstall.quarantine(db)                        # the quarantined rows, as a DataFrame
     likstall.write_demo_data(out_dir, seed=...)    # the calibrated synthetic data set
     likstall.contract_schema()                     # the import contract as JSON Schema
@@ -23,6 +24,7 @@ _LAZY = {
     "write_demo_data": ("likstall.demo.write", "write_demo_data"),
     "contract_schema": ("likstall.contract.schema", "contract_schema"),
     "publish": ("likstall.publish", "publish"),
+    "follow_up": ("likstall.followup", "follow_up"),
     "audit": ("likstall.publish", "audit"),
 }
 

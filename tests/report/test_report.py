@@ -129,6 +129,14 @@ def test_report_files_are_written_and_safe(report):
     assert not list(out.glob(".*.tmp"))
 
 
+def test_the_public_api_builds_the_same_follow_up(store, fu):
+    import likstall
+
+    again = likstall.follow_up(store, 2021)
+    assert again.publication.pattern_hash() == fu.publication.pattern_hash()
+    assert [f.text_sv for f in again.findings] == [f.text_sv for f in fu.findings]
+
+
 def test_english_report(store, tmp_path):
     r = make_report(store, 2021, tmp_path, formats=["html"], lang="en", record=False)
     html = (tmp_path / "uppfoljning-2021-en.html").read_text(encoding="utf-8")
