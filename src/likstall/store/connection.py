@@ -25,6 +25,11 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(
+                f"Databasen {path} används av en annan process (till exempel `likstall serve`). Läs in via "
+                "webbens Import-sida, eller stoppa den andra processen och försök igen."
+            ) from None
         raise StoreError(f"Databasen {path} kunde inte öppnas: {_first_line(exc)}") from None
     except duckdb.Error as exc:
         raise StoreError(f"{path} är ingen likstall-databas som går att öppna: {_first_line(exc)}") from None

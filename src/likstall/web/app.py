@@ -62,7 +62,9 @@ class SecurityHeaders(BaseHTTPMiddleware):
 @dataclass
 class State:
     db: Path
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # One re-entrant lock around the store: an import commits while readers wait, so every reader
+    # sees the data before or after it, never a mix.
+    lock: threading.RLock = field(default_factory=threading.RLock)
     cache: dict = field(default_factory=dict)
     failures: dict = field(default_factory=dict)  # username → (count, locked_until)
     login_delay: float = 1.0
@@ -74,12 +76,13 @@ class State:
         return self.con
 
     def version(self) -> tuple:
-        con = self.connection()
-        return (con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0],)
+        with self.lock:
+            return (self.connection().execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0],)
 
     def years(self) -> list[int]:
-        return [r[0] for r in self.connection().execute(
-            "SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
+        with self.lock:
+            return [r[0] for r in self.connection().execute(
+                "SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
 
     def follow_up(self, year: int):
         """The FollowUp of a year, cached per store version (a new load gives a new one)."""

@@ -1,0 +1,80 @@
+"""The dashboard keeps serving while an import commits: every reader sees the old or the new data, never a
+mix, never an error."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+
+from likstall.web.app import create_app
+from likstall.web.users import add_user, new_token
+
+
+@pytest.fixture
+def setup(demo_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("LIKSTALL_KEY_FILE", str(demo_store.parent / "secret.key"))
+    db = tmp_path / "c.duckdb"
+    shutil.copy(demo_store, db)
+    add_user(db, "anna", "admin", None, "ett-langt-losenord")
+    add_user(db, "ali", "analytiker", None, "ett-langt-losenord")
+    token = new_token(db, "ali")
+    return create_app(db, login_delay=0), token
+
+
+def city_total(client, token) -> tuple[int, int]:
+    r = client.get("/api/v1/tables?year=2021&table=victims_by_region", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.status_code
+    rows = r.json()["rows"]
+    city = next(x["value"] for x in rows if x["region"] == "total")
+    regions = sum(x["value"] for x in rows if x["region"] not in ("total", None))
+    return int(city), int(regions)
+
+
+def test_readers_see_old_or_new_never_a_mix(setup):
+    app, token = setup
+    reader = TestClient(app)
+    old, old_regions = city_total(reader, token)
+    assert old == old_regions
+    # New cases for 2021 in a few districts: the city total will grow by 12.
+    rows = "\n".join(f"AR-NEW-{i},P-NEW-{i},{d},2021-06-0{1 + i % 9},K" for i, d in
+                     enumerate(["farsta", "bromma", "skarpnack"] * 4))
+    admin = TestClient(app)
+    page = admin.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    admin.post("/login", data={"username": "anna", "password": "ett-langt-losenord", "csrf": csrf})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', admin.get("/import").text).group(1)
+    r = admin.post("/import", data={"csrf": csrf, "extract_date": "2022-01-31"},
+                   files=[("files", ("cases.csv", f"case_id,person_id,district,opened,sex\n{rows}\n".encode(), "text/csv"))])
+    assert r.status_code == 200 and "12 nya" in r.text
+
+    seen, errors, stop = [], [], threading.Event()
+
+    def read():
+        client = TestClient(app)
+        while not stop.is_set():
+            try:
+                city, regions = city_total(client, token)
+                seen.append((city, regions))
+                page = client.get("/", headers={"Authorization": f"Bearer {token}"})
+                if page.status_code != 200:
+                    errors.append(page.status_code)
+            except Exception as exc:  # noqa: BLE001 — any failure of a reader is the finding
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    commit = admin.post("/import/commit", data={"csrf": csrf}, follow_redirects=False)
+    after = city_total(reader, token)
+    stop.set()
+    for t in threads:
+        t.join(timeout=120)
+    assert commit.status_code == 303
+    assert errors == []
+    assert after[0] == old + 12 and after[0] == after[1]
+    assert seen and all(c == r for c, r in seen)  # each response is one consistent publication
+    assert {c for c, _ in seen} <= {old, old + 12}
