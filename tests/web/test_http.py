@@ -209,3 +209,14 @@ def test_import_commit_writes_the_load(as_role, app, demo_store, monkeypatch):
     assert r.status_code == 303 and r.headers["location"] == "/datakvalitet"
     assert query(app, "SELECT count(*) FROM cases")[0][0] == n_before + 1
     assert query(app, "SELECT count(*) FROM access_log WHERE action = 'import' AND detail = 'committed'")[0][0] == 1
+
+
+def test_uploads_over_the_size_limit_are_refused(as_role, monkeypatch):
+    import likstall.web.pages as pages
+
+    monkeypatch.setattr(pages, "MAX_UPLOAD", 1024)
+    c = as_role("admin")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/import").text).group(1)
+    big = b"case_id,person_id,district,opened\n" + b"AR-1,P-1,farsta,2021-01-01\n" * 100
+    r = c.post("/import", data={"csrf": csrf}, files=[("files", ("cases.csv", big, "text/csv"))])
+    assert r.status_code == 400 and "större än" in r.text
