@@ -10,15 +10,7 @@ from .scoping import api_row_visible
 
 
 def register_api(app, state, api_user):
-    def year_of(year: int | None) -> int:
-        years = state.years()
-        if not years:
-            raise HTTPException(404, "Inga data")
-        if year is None:
-            return years[-1]
-        if year not in years:
-            raise HTTPException(404, f"Inga ärenden för {year}")
-        return year
+    year_of = state.year_of
 
     @app.get("/api/v1/tables", tags=["publicering"], summary="Publicerade celler i lång form (som tables.csv)")
     def tables(request: Request, year: int | None = Query(None), table: str | None = Query(None),

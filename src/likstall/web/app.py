@@ -84,6 +84,17 @@ class State:
             return [r[0] for r in self.connection().execute(
                 "SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
 
+    def year_of(self, year: int | None) -> int:
+        """The requested year, or the latest with data; 404 when there is none."""
+        years = self.years()
+        if not years:
+            raise HTTPException(404, "Databasen har inga ärenden än. En administratör läser in data under Import.")
+        if year is None:
+            return years[-1]
+        if year not in years:
+            raise HTTPException(404, f"Inga ärenden för {year}.")
+        return year
+
     def follow_up(self, year: int):
         """The FollowUp of a year, cached per store version (a new load gives a new one)."""
         from ..followup.build import follow_up

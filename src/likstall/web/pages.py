@@ -24,15 +24,7 @@ UPLOAD_TYPES = {".csv", ".tsv", ".xlsx", ".parquet"}
 def register_pages(app, state, templates, page_user, csrf_token, check_csrf, allowed):
     from .app import PAGES
 
-    def year_of(year: int | None) -> int:
-        years = state.years()
-        if not years:
-            raise HTTPException(404, "Databasen har inga ärenden än. En administratör läser in data under Import.")
-        if year is None:
-            return years[-1]
-        if year not in years:
-            raise HTTPException(404, f"Inga ärenden för {year}.")
-        return year
+    year_of = state.year_of
 
     def section_cache(fu):
         key = ("sections", fu.year, id(fu))
