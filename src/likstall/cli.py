@@ -395,10 +395,11 @@ def demo(
         out.print(f"   {fmt_name:<5} {path}")
     out.print(f"   Öppna rapporten: {r['written'].get('html')}")
     out.print("[bold]Nästa steg[/bold]")
-    out.print(f"  likstall quarantine --db {db}              # raderna i karantän och varför")
-    out.print(f"  likstall audit --db {db} --year 2021       # röjandegranskningen, kriterium för kriterium")
-    out.print("  likstall schema                              # importkontraktet")
-    out.print(f"  likstall demo --serve                        # webbgränssnittet med en demoinloggning")
+    for cmd, what in ((f"likstall quarantine --db {db}", "raderna i karantän och varför"),
+                      (f"likstall audit --db {db} --year 2021", "röjandegranskningen, kriterium för kriterium"),
+                      ("likstall schema", "importkontraktet"),
+                      ("likstall demo --serve", "webbgränssnittet med en demoinloggning")):
+        out.print(f"  {cmd:<58} # {what}", highlight=False)
     if serve_after:
         import secrets as _secrets
 
