@@ -35,6 +35,46 @@ def _check_year(con, year: int) -> None:
                             f"{', '.join(map(str, years)) or 'inga'}.")
 
 
+def _cache_key(registry: Registry, hist: dict, policy: Policy) -> str:
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    payload = json.dumps([sorted((k.as_json(), v) for k, v in registry.values.items()),
+                          sorted((k.as_json(), h.status, h.value) for k, h in hist.items()),
+                          asdict(policy)], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def cached_protect(con, registry: Registry, policy: Policy, hist: dict) -> Protection:
+    """protect(), remembered in the store: the same counts, history and policy give the same pattern."""
+    import json
+
+    from .disclosure.attacker import AttackResult, Finding
+
+    key = _cache_key(registry, hist, policy)
+    row = con.execute("SELECT pattern, audit FROM protection_cache WHERE cache_key = ?", [key]).fetchone()
+    if row:
+        pattern = {CellKey.from_json(c): s for c, s in json.loads(row[0])}
+        a = json.loads(row[1])
+        audit = AttackResult(findings=[Finding(f[0], f[1], None, detail=f[2]) for f in a["findings"]],
+                             scenarios_run=a["scenarios"], notes=a["notes"], checked_atoms=a["checked_atoms"])
+        return Protection(pattern, audit, a["iterations"], registry.relations())
+    prot = protect(registry, policy, history=hist)
+    a = prot.audit
+    audit_json = {"findings": [[f.criterion, f.scenario, f"{f.cell.label() if f.cell else ''} {f.detail}".strip()]
+                               for f in a.findings],
+                  "scenarios": a.scenarios_run, "notes": a.notes, "checked_atoms": a.checked_atoms,
+                  "iterations": prot.iterations}
+    try:
+        con.execute("INSERT OR REPLACE INTO protection_cache VALUES (?, now(), ?, ?)",
+                    [key, json.dumps(sorted((k.as_json(), s) for k, s in prot.status.items()), ensure_ascii=False),
+                     json.dumps(audit_json, ensure_ascii=False)])
+    except Exception:  # noqa: BLE001 — a read-only store simply does not remember the pattern
+        pass
+    return prot
+
+
 def prepare(con, year: int, policy: Policy | None = None) -> Prepared:
     """The count tables of the year's publication, protected against everything released before."""
     policy = policy or Policy()
@@ -42,7 +82,7 @@ def prepare(con, year: int, policy: Policy | None = None) -> Prepared:
     data = load_publication_data(con, year)
     registry = build_registry(data)
     hist = release_log.history(con)
-    prot = protect(registry, policy, history=hist)
+    prot = cached_protect(con, registry, policy, hist)
     regions = dict(zip(data.districts["code"], data.districts["region"]))
     labels = dict(zip(data.districts["code"], data.districts["name"]))
     pub = gate(registry, year, policy, history=hist, regions=regions, labels=labels, protection=prot)

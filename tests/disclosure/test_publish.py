@@ -99,3 +99,29 @@ def test_audit_command_prints_swedish_verdicts_and_exit_codes(demo_db):
     bad = subprocess.run([sys.executable, "-m", "likstall", "audit", "--db", str(demo_db), "--year", "1999"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "inga ärenden för 1999" in bad.stderr
+
+
+def test_the_pattern_is_remembered_per_counts_history_and_policy(demo_db, tmp_path):
+    import shutil
+
+    from likstall.disclosure.policy import Policy
+    from likstall.store.connection import connect
+
+    db = tmp_path / "cache.duckdb"
+    shutil.copy(demo_db, db)
+    con = connect(db)
+    try:
+        first = prepare(con, 2021)
+        n = con.execute("SELECT count(*) FROM protection_cache").fetchone()[0]
+        second = prepare(con, 2021)
+        assert con.execute("SELECT count(*) FROM protection_cache").fetchone()[0] == n  # a hit, not a new entry
+        assert second.protection.status == first.protection.status
+        assert second.publication.pattern_hash() == first.publication.pattern_hash()
+        assert second.publication.audit.passed == first.publication.audit.passed
+        other = prepare(con, 2021, Policy(threshold=6))  # another policy is another pattern
+        assert other.publication.pattern_hash() != first.publication.pattern_hash()
+        # The cache keeps statuses, never a count.
+        stored = con.execute("SELECT pattern FROM protection_cache").fetchall()
+        assert all('"value"' not in row[0] for row in stored)
+    finally:
+        con.close()

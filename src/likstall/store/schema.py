@@ -154,4 +154,15 @@ CREATE TABLE IF NOT EXISTS access_log (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
+# Suppression patterns already computed: the pattern is a deterministic function of the counts,
+# the release history and the policy, so the same key gives the same pattern (no values stored).
+SCHEMA_V4 = """
+CREATE TABLE IF NOT EXISTS protection_cache (
+    cache_key VARCHAR PRIMARY KEY,    -- SHA-256 of counts, history and policy
+    created TIMESTAMP NOT NULL,
+    pattern VARCHAR NOT NULL,         -- JSON: cell → primary/secondary/published
+    audit VARCHAR NOT NULL            -- JSON: passed, findings, scenarios, notes, iterations
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)
