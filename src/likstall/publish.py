@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .aggregate.publication import build_registry, load_publication_data
+from .aggregate.publication import PublicationData, build_registry, load_publication_data
 from .disclosure import release_log
 from .disclosure.attacker import PUBLISHED, HistoryCell
 from .disclosure.audit import run_attack
@@ -21,6 +21,7 @@ from .store.connection import connect
 
 @dataclass
 class Prepared:
+    data: PublicationData
     registry: Registry
     publication: Publication
     protection: Protection
@@ -86,7 +87,7 @@ def prepare(con, year: int, policy: Policy | None = None) -> Prepared:
     regions = dict(zip(data.districts["code"], data.districts["region"]))
     labels = dict(zip(data.districts["code"], data.districts["name"]))
     pub = gate(registry, year, policy, history=hist, regions=regions, labels=labels, protection=prot)
-    return Prepared(registry, pub, prot, hist)
+    return Prepared(data, registry, pub, prot, hist)
 
 
 def publish(db: str | Path, year: int, out: str | Path, *, policy: Policy | None = None, record: bool = True) -> dict:

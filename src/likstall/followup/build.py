@@ -91,10 +91,7 @@ def follow_up(con, year: int, settings: Settings | None = None) -> FollowUp:
     """Build the FollowUp for `year` from an open store connection."""
     settings = settings or Settings()
     prep = prepare(con, year, settings.policy)
-    reg, pub = prep.registry, prep.publication
-    from ..aggregate.publication import load_publication_data
-
-    data = load_publication_data(con, year)
+    reg, pub, data = prep.registry, prep.publication, prep.data
     districts = data.districts.reset_index(drop=True)
     codes = list(districts["code"])
     areas = [*codes, TOTAL]

@@ -29,7 +29,6 @@ from ..store.connection import connect, get_meta
 from .mapping import Mapping, load_mapping
 from .pseudonym import SecretKey, load_key
 from .reader import DISCOVERED, Reader, StagedFile, make_tmpdir, safe_name
-from .rules import RULES
 from .validate import Context, Validator
 
 ProgressFn = Callable[[str, float], None]
@@ -266,7 +265,3 @@ def _store_columns(con, name: str) -> list[str]:
         "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
         "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [name]
     ).fetchall()]
-
-
-def rule_names() -> dict[str, str]:
-    return dict(RULES)

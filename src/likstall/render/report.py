@@ -208,11 +208,9 @@ def methods_text(fu: FollowUp) -> list[str]:
     ]
 
 
-def render_html(fu: FollowUp) -> str:
+def render_html(fu: FollowUp, views: list[View] | None = None) -> str:
     env = Environment(loader=PackageLoader("likstall.render", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    views = {v.name: v for v in all_views(fu)}
-    for v in views.values():
-        v.has_total = bool(v.rows) and v.rows[-1][0].display in ("Hela staden", "Whole city")
+    views = {v.name: v for v in (views or all_views(fu))}
     lang = fu.settings.lang
     meta = (f"Rapportår {fu.year}. Framtagen {dt.date.today().isoformat()} med likstall. Alla tal har passerat "
             "röjandekontrollen." if lang == "sv" else
@@ -223,7 +221,7 @@ def render_html(fu: FollowUp) -> str:
         no_findings=t("no_findings", lang))
 
 
-def write_excel(fu: FollowUp, path: Path) -> None:
+def write_excel(fu: FollowUp, path: Path, views: list[View] | None = None) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -238,7 +236,7 @@ def write_excel(fu: FollowUp, path: Path) -> None:
         ws.cell(row=i, column=1, value=neutralise(p)).alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 120
     used = set()
-    for v in all_views(fu):
+    for v in views or all_views(fu):
         name = v.title[:31].replace("/", "-").replace("?", "").replace(":", "")
         while name in used:
             name = name[:29] + "_2"
@@ -280,11 +278,11 @@ def write_excel(fu: FollowUp, path: Path) -> None:
     _atomic_write(path, buf.getvalue())
 
 
-def write_view_csvs(fu: FollowUp, folder: Path) -> list[str]:
+def write_view_csvs(fu: FollowUp, folder: Path, views: list[View] | None = None) -> list[str]:
     """Per-table CSVs for Swedish Excel: `;`, decimal comma, UTF-8 with BOM."""
     folder.mkdir(parents=True, exist_ok=True)
     names = []
-    for v in all_views(fu):
+    for v in views or all_views(fu):
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
         w.writerow([neutralise(h) for h in v.headers])
@@ -320,10 +318,11 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
     written: dict[str, str] = {}
     suffix = "" if fu.settings.lang == "sv" else "-en"
     stem = f"uppfoljning-{fu.year}{suffix}"
+    views = all_views(fu)  # once, for every format
     html = None
     if "html" in formats or "pdf" in formats:
         say("HTML")
-        html = render_html(fu)
+        html = render_html(fu, views)
     if "html" in formats:
         _atomic_write(out / f"{stem}.html", html.encode("utf-8"))
         written["html"] = str(out / f"{stem}.html")
@@ -335,12 +334,12 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
         written["pdf"] = str(out / f"{stem}.pdf")
     if "xlsx" in formats:
         say("Excel")
-        write_excel(fu, out / f"{stem}.xlsx")
+        write_excel(fu, out / f"{stem}.xlsx", views)
         written["xlsx"] = str(out / f"{stem}.xlsx")
     if "csv" in formats:
         say("CSV")
         write_tables_csv(fu.publication, out / "tables.csv")
         write_findings_csv(fu, out / "findings.csv")
-        write_view_csvs(fu, out / f"tabeller{suffix}")
+        write_view_csvs(fu, out / f"tabeller{suffix}", views)
         written["csv"] = str(out / "tables.csv")
     return written

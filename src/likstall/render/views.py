@@ -34,6 +34,11 @@ class View:
     units: list[str] = field(default_factory=list)
     row_keys: list[str] = field(default_factory=list)  # district code, region:… or total per row (for scoping)
 
+    @property
+    def has_total(self) -> bool:
+        """The last row is the whole city (shown as a total row)."""
+        return bool(self.row_keys) and self.row_keys[-1] == TOTAL
+
 
 def _cell(fu: FollowUp, table: str, district: str, decimals: int = 1, *, with_ci: bool = False, scale: float = 1.0,
           **coords) -> VCell:

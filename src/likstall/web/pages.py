@@ -30,8 +30,6 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
         key = ("sections", fu.year, id(fu))
         if key not in state.cache:
             views = {v.name: v for v in all_views(fu)}
-            for v in views.values():
-                v.has_total = bool(v.row_keys) and v.row_keys[-1] == TOTAL
             state.cache[key] = {s.id: s for s in sections(fu, views)}
         return state.cache[key]
 
@@ -90,7 +88,6 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
 
             nv = copy(v)
             nv.rows, nv.row_keys = [v.rows[i] for i in keep], [v.row_keys[i] for i in keep]
-            nv.has_total = True
             views.append(nv)
         findings = [f.text_sv for f in fu.findings if f.district == code]
         state.log(user, "view", request.url.path, code, 200)
@@ -141,10 +138,16 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
         d = request.session.get("import_dir")
         return Path(d) if d and Path(d).is_dir() else None
 
-    @app.get("/import", response_class=HTMLResponse, include_in_schema=False)
-    def import_page(request: Request, user=Depends(page_user)):
+    def require_import(request, user, csrf: str | None = None) -> None:
+        """Import is for admins only; every POST of it carries the CSRF token."""
+        if csrf is not None:
+            check_csrf(request, csrf)
         if not allowed(user, "import"):
             raise HTTPException(403, "Bara administratörer läser in data.")
+
+    @app.get("/import", response_class=HTMLResponse, include_in_schema=False)
+    def import_page(request: Request, user=Depends(page_user)):
+        require_import(request, user)
         state.log(user, "view", "/import", None, 200)
         return render(request, user, "import.html", title="Import", page="import", summary=None, quarantine=[],
                       error=None)
@@ -159,9 +162,7 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
         from ..ingest.quarantine import quarantine
         from ..ingest.reader import safe_name
 
-        check_csrf(request, csrf)
-        if not allowed(user, "import"):
-            raise HTTPException(403, "Bara administratörer läser in data.")
+        require_import(request, user, csrf)
         folder = Path(tempfile.mkdtemp(prefix="likstall-import-"))
         try:
             for f in files:
@@ -196,9 +197,7 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
 
         from ..ingest.load import ingest
 
-        check_csrf(request, csrf)
-        if not allowed(user, "import"):
-            raise HTTPException(403, "Bara administratörer läser in data.")
+        require_import(request, user, csrf)
         folder = staging_dir(request)
         if folder is None:
             return RedirectResponse("/import", status_code=303)
@@ -216,9 +215,7 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
 
     @app.post("/import/discard", include_in_schema=False)
     def import_discard(request: Request, csrf: str = Form(""), user=Depends(page_user)):
-        check_csrf(request, csrf)
-        if not allowed(user, "import"):
-            raise HTTPException(403, "Bara administratörer läser in data.")
+        require_import(request, user, csrf)
         folder = staging_dir(request)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
