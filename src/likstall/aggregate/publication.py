@@ -90,18 +90,49 @@ def load_publication_data(con: duckdb.DuckDBPyConnection, year: int, trend_years
 
 def _cells(frame: pd.DataFrame, measure: str, value_col: str, varying: dict[str, list[str]],
            fixed: dict[str, str], groups: dict[str, dict[str, frozenset[str]]]) -> dict[CellKey, int]:
-    """Sum the atoms into every cell of the table (every category, group and total of the varying dims)."""
-    out: dict[CellKey, int] = {}
+    """Sum the atoms into every cell of the table (every category, group and total of the varying dims).
+
+    One pass over the atoms: each atom adds its value to every cell whose coordinates contain it
+    (its own category, its groups, the total). Linear in atoms × margins, not cells × rows.
+    """
     dims = list(varying)
-    for combo in itertools.product(*[varying[d] for d in dims]):
-        coords = dict(zip(dims, combo)) | fixed
-        mask = pd.Series(True, index=frame.index)
-        for d, v in coords.items():
-            if v == TOTAL or d not in frame.columns:
+    keep = pd.Series(True, index=frame.index)
+    for d, v in fixed.items():
+        if v != TOTAL and d in frame.columns:
+            keep &= frame[d].astype(str).isin(groups.get(d, {}).get(v, frozenset([v])))
+    sub = frame.loc[keep]
+    active = [d for d in dims if d in sub.columns]
+    # For each varying dimension: atom value → the table's values along it that contain the atom.
+    # A dimension the frame does not have is not a split: every atom belongs to all its values.
+    containing: dict[str, dict[str, list[str]]] = {}
+    for d in active:
+        index: dict[str, list[str]] = {}
+        for cell_value in varying[d]:
+            if cell_value == TOTAL:
                 continue
-            members = groups.get(d, {}).get(v, frozenset([v]))
-            mask &= frame[d].astype(str).isin(members)
-        out[CellKey.of(measure, **coords)] = int(frame.loc[mask, value_col].sum())
+            for member in groups.get(d, {}).get(cell_value, frozenset([cell_value])):
+                index.setdefault(member, []).append(cell_value)
+        containing[d] = index
+    out = {CellKey.of(measure, **(dict(zip(dims, combo)) | fixed)): 0
+           for combo in itertools.product(*[varying[d] for d in dims])}
+    if sub.empty:
+        return out
+    if active:
+        sums = sub.groupby([sub[d].astype(str) for d in active], sort=False)[value_col].sum()
+        atoms = [((k,) if len(active) == 1 else k, s) for k, s in sums.items()]
+    else:
+        atoms = [((), sub[value_col].sum())]
+    for values, s in atoms:
+        by_dim = dict(zip(active, values))
+        per_dim = []
+        for d in dims:
+            if d in by_dim:
+                hit = containing[d].get(by_dim[d], [])
+                per_dim.append(hit + [TOTAL] if TOTAL in varying[d] else hit)
+            else:
+                per_dim.append(varying[d])
+        for combo in itertools.product(*per_dim):
+            out[CellKey.of(measure, **(dict(zip(dims, combo)) | fixed))] += int(s)
     return out
 
 

@@ -20,6 +20,7 @@ in one HiGHS instance per model (highspy), re-solved from the last basis for eac
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import highspy
@@ -112,10 +113,147 @@ class Model:
         h.run()
         st = h.getModelStatus()
         if st == highspy.HighsModelStatus.kOptimal:
-            return "optimal", h.getInfo().objective_function_value, np.asarray(h.getSolution().col_value)
+            x = np.asarray(h.getSolution().col_value)
+            self._observe(x)
+            return "optimal", h.getInfo().objective_function_value, x
         if st in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return "unbounded", math.inf, None
         return "infeasible", math.nan, None
+
+    # Every LP solution is a feasible point of the attacker's polytope, so the range each tracked
+    # target has taken over the solutions seen so far lies inside its true interval. When that seen
+    # range already satisfies every criterion, the target's own LPs cannot change the verdict.
+    def track(self, keys: list[CellKey]) -> None:
+        """Record the values of these targets in every solution from now on (see `seen`)."""
+        rows, cols = [], []
+        for i, k in enumerate(keys):
+            idx = np.asarray(self.target(k), dtype=np.int64)
+            rows.extend([i] * len(idx))
+            cols.extend(idx.tolist())
+        self._track_pos = {k: i for i, k in enumerate(keys)}
+        self._track_M = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(keys), self.n))
+        self._seen_lo = np.full(len(keys), math.inf)
+        self._seen_hi = np.full(len(keys), -math.inf)
+        self._points = np.empty((64, len(keys)))
+        self._n_points = 0
+
+    _MAX_POINTS = 20_000
+
+    def _observe(self, x: np.ndarray) -> None:
+        if getattr(self, "_track_M", None) is not None:
+            v = self._track_M @ x
+            np.minimum(self._seen_lo, v, out=self._seen_lo)
+            np.maximum(self._seen_hi, v, out=self._seen_hi)
+            if self._n_points < self._MAX_POINTS:
+                if self._n_points == len(self._points):
+                    self._points = np.vstack([self._points, np.empty_like(self._points)])
+                self._points[self._n_points] = v
+                self._n_points += 1
+
+    def points(self) -> np.ndarray:
+        """Every solution seen since `track` (only in models at least as tight as the tracked one —
+        `rebounded` only ever tightens), as rows of the tracked targets' values."""
+        if getattr(self, "_track_M", None) is None:
+            return np.empty((0, 0))
+        return self._points[: self._n_points]
+
+    def push_up(self, keys: list[CellKey], caps: np.ndarray) -> bool:
+        """One LP that pushes many targets up at once: maximise Σ min(target, cap) (an extra variable
+        u ≤ cap with u ≤ target per key, added for this solve and removed after). Unlike maximising
+        the plain sum, which piles everything into one cell, this spreads the mass so that as many
+        targets as possible reach their cap. The solution is observed like any other."""
+        h = self._solver()
+        k, n0, m0 = len(keys), self.n, h.getNumRow()
+        if len(self._cost_idx):
+            h.changeColsCost(len(self._cost_idx), self._cost_idx.astype(np.int32), np.zeros(len(self._cost_idx)))
+            self._cost_idx = np.array([], dtype=np.int64)
+        h.addCols(k, np.ones(k), np.zeros(k), np.asarray(caps, dtype=float), 0,
+                  np.zeros(k, dtype=np.int32), np.array([], dtype=np.int32), np.array([], dtype=float))
+        starts, idx, vals = [], [], []
+        for j, key in enumerate(keys):
+            starts.append(len(idx))
+            idx.append(n0 + j); vals.append(1.0)
+            for t in np.asarray(self.target(key), dtype=np.int64):
+                idx.append(int(t)); vals.append(-1.0)
+        h.addRows(k, np.full(k, -highspy.kHighsInf), np.zeros(k), len(idx), np.asarray(starts, dtype=np.int32),
+                  np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        try:
+            h.run()
+            ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            if ok:
+                self._observe(np.asarray(h.getSolution().col_value)[:n0])
+        finally:
+            h.deleteRows(k, np.arange(m0, m0 + k, dtype=np.int32))
+            h.deleteCols(k, np.arange(n0, n0 + k, dtype=np.int32))
+        return ok
+
+    def tracked_position(self, key: CellKey) -> int:
+        return self._track_pos[key]
+
+    def seen(self, key: CellKey) -> tuple[float, float] | None:
+        """The smallest and largest value the target has taken in a solution so far (None if untracked or unseen)."""
+        i = getattr(self, "_track_pos", {}).get(key)
+        if i is None or not math.isfinite(self._seen_lo[i]):
+            return None
+        return float(self._seen_lo[i]), float(self._seen_hi[i])
+
+    def observe_if_feasible(self, x: np.ndarray) -> None:
+        """Add a known point (the true table) to the seen ranges if it satisfies the model."""
+        if getattr(self, "_track_M", None) is None or len(x) != self.n or np.isnan(x).any():
+            return
+        if np.all(x >= self.lb - 1e-9) and np.all(x <= self.ub + 1e-9) and \
+                (not self.A_eq.shape[0] or np.allclose(self.A_eq @ x, self.b_eq, atol=1e-7)):
+            self._observe(x)
+
+    def sweep(self, keys: list[CellKey], done, max_rounds: int = 200) -> list[CellKey]:
+        """Push the targets not yet `done` up together (max of their sum), then down (min), and again,
+        while that settles any of them; returns those still not done. One LP often settles dozens of
+        targets that would otherwise need two LPs each."""
+        todo = [k for k in keys if not done(k)]
+        idle = 0
+        for r in range(max_rounds):
+            if not todo or idle >= 2:
+                break
+            cost = np.asarray(self._track_M[[self._track_pos[k] for k in todo]].sum(axis=0)).ravel()
+            status, _, _ = self._lp(np.arange(self.n, dtype=np.int64), "max" if r % 2 == 0 else "min", cost=cost)
+            left = [k for k in todo if not done(k)]
+            idle = idle + 1 if (len(left) == len(todo) or status != "optimal") else 0
+            todo = left
+        return todo
+
+    @contextmanager
+    def rebounded(self, bounds: dict[CellKey, tuple[float, float]]):
+        """The same model with tighter bounds on some cells (an insider's known cells), changed in place
+        in the solver and restored afterwards. Seen ranges belong to a polytope, so the outer model's
+        are set aside inside and restored after; the points found inside lie in the outer polytope too
+        and are kept (`points`)."""
+        h = self._solver()
+        old = {}
+        for key, (lo, hi) in bounds.items():
+            (i,) = self.index[key]
+            if lo < self.lb[i] - 1e-9 or hi > self.ub[i] + 1e-9:
+                raise ValueError("rebounded only tightens bounds")
+            old[int(i)] = (self.lb[i], self.ub[i])
+            self.lb[i], self.ub[i] = lo, hi
+            h.changeColBounds(int(i), float(lo), highspy.kHighsInf if math.isinf(hi) else float(hi))
+        saved = (getattr(self, "_seen_lo", None), getattr(self, "_seen_hi", None), self.feasible)
+        if saved[0] is not None:
+            self._seen_lo, self._seen_hi = np.full_like(saved[0], math.inf), np.full_like(saved[1], -math.inf)
+        self.feasible = True
+        try:
+            yield self
+        finally:
+            for i, (lo, hi) in old.items():
+                self.lb[i], self.ub[i] = lo, hi
+                h.changeColBounds(i, float(lo), highspy.kHighsInf if math.isinf(hi) else float(hi))
+            if saved[0] is not None:
+                self._seen_lo, self._seen_hi = saved[0], saved[1]
+            self.feasible = saved[2]
+
+    def fixed(self, known: dict[CellKey, float]):
+        """The model with these cells known exactly (an insider; several at once for a coalition)."""
+        return self.rebounded({k: (v, v) for k, v in known.items()})
 
     def _integral_solution(self, sense: str) -> bool:
         sol = getattr(self, "_last", {}).get(sense)

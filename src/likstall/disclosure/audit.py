@@ -10,9 +10,10 @@ release history: every earlier release's published cells are known too.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from contextlib import contextmanager
 
 import numpy as np
+from scipy import sparse
 
 from .attacker import (
     PRIMARY, PUBLISHED, AttackResult, CellBounds, Finding, HistoryCell, build_atom_model, build_model,
@@ -46,13 +47,33 @@ def is_city_total(key: CellKey) -> bool:
     return all(v == TOTAL for d, v in key.coords if d != "year")
 
 
-def neighbours(relations: list[Relation]) -> dict[CellKey, set[CellKey]]:
-    nb: dict[CellKey, set[CellKey]] = defaultdict(set)
-    for r in relations:
-        cells = (r.total, *r.members)
-        for c in cells:
-            nb[c].update(cells)
-    return nb
+class Neighbourhoods:
+    """Which cells share an equation with which: a sparse incidence matrix (equations × cells), so that
+    "the cells within two equations of p" is two sparse products, not a set per cell (a national
+    publication has equations of 300 districts, and a set per cell would be quadratic in them)."""
+
+    def __init__(self, relations: list[Relation]):
+        keys = sorted({c for r in relations for c in (r.total, *r.members)})
+        self.keys = keys
+        self.ids = {k: i for i, k in enumerate(keys)}
+        rows, cols = [], []
+        for j, r in enumerate(relations):
+            for c in (r.total, *r.members):
+                rows.append(j)
+                cols.append(self.ids[c])
+        self.B = sparse.csc_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(len(relations), len(keys)))
+        self.Bt = self.B.T.tocsc()
+
+    def near(self, cell: CellKey, reach: int) -> list[CellKey]:
+        """Cells within `reach` equations of `cell` (itself excluded), in key order."""
+        i = self.ids.get(cell)
+        if i is None:
+            return []
+        cells = np.array([i])
+        for _ in range(reach):
+            rels = np.unique(self.B[:, cells].indices)
+            cells = np.unique(self.Bt[:, rels].indices)
+        return [self.keys[j] for j in cells if j != i]
 
 
 def _refine(refine: float, kind: str, policy: Policy) -> float:
@@ -93,14 +114,47 @@ def _check_interval(res: AttackResult, scenario: str, key: CellKey, kind: str, v
         res.findings.append(Finding("C5", scenario, key, lo, hi, "angriparen kan visa att värdet är minst det sanna"))
 
 
+def _insider_pins(lo: float, hi: float, certain: bool, policy: Policy) -> bool:
+    return not certain or hi == lo or (lo >= 1 and hi <= policy.T - 1)
+
+
+def _seen_interval(model, key: CellKey, refine_below: float) -> tuple[float, float] | None:
+    """The whole-number range the target has taken in solutions seen so far, when it is wide enough
+    that the exact procedure would not refine it by integer programming (so the exact interval,
+    LP bounds rounded inwards, contains it)."""
+    seen = model.seen(key)
+    if seen is None:
+        return None
+    lo, hi = float(math.ceil(seen[0] - 1e-7)), float(math.floor(seen[1] + 1e-7))
+    return (lo, hi) if hi - lo >= max(refine_below, 1) else None
+
+
+def _certified(model, key: CellKey, kind: str, v: int, policy: Policy, refine_below: float) -> tuple[float, float] | None:
+    """A seen range that already passes C1–C5. Every criterion is monotone (a wider interval never
+    fails where a narrower one passes), and the seen range lies inside the exact interval, so the
+    exact verdict is PASS too; C5 is checked against the policy's lower bound, which is ≤ the prior's."""
+    iv = _seen_interval(model, key, refine_below)
+    if iv is None:
+        return None
+    scratch = AttackResult()
+    _check_interval(scratch, "", key, kind, v, iv[0], iv[1], True, policy)
+    return None if scratch.findings else iv
+
+
 def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *,
                history: dict[CellKey, HistoryCell] | None = None, relations: list[Relation] | None = None,
-               check_atoms: bool = True, insider: bool = True, s3: bool = True, fast: bool = False) -> AttackResult:
+               check_atoms: bool = True, insider: bool = True, s3: bool = True, fast: bool = False,
+               certify: bool = False) -> AttackResult:
     """Every scenario and criterion over the whole publication (and its history). Findings empty = PASS.
 
     fast=True (used inside the suppression loop) skips the integer refinement, the atom checks and
     S3, and lets the insider try only the primaries that share an equation with the known cell.
     The final audit is never fast.
+
+    certify=True gives the same verdict with far fewer LPs: a cell whose range over the solutions
+    already found passes every criterion is not solved for (`_certified`). Its recorded interval is
+    then that seen range — a part of the exact interval — so the audit command, which prints
+    intervals, does not certify.
     """
     if fast:
         check_atoms, s3 = False, False
@@ -108,7 +162,7 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
     relations = relations if relations is not None else registry.relations()
     history = {k: h for k, h in (history or {}).items()}
     refine = 0 if fast else 2 * policy.T
-    nb = neighbours(relations)
+    nb = Neighbourhoods(relations)
     res.scenarios_run = ["S0", "S1", "S2"] + (["S3"] if s3 else []) + (["S4"] if history else [])
     res.notes.append("S3 (vilka celler som är primära är känt) redovisas men underkänner inte: alla undertryckta "
                      "celler har samma symbol, så den kunskapen finns inte i det publicerade.")
@@ -124,41 +178,77 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
         scenario = "S1" if policy.zeros_visible else "S0"
         res.bounds.setdefault(scenario, {})
         prior = _prior_model(registry, measure, status, policy)
+        truth = _truth(base, registry)
+        if certify:
+            base.track(suppressed)
+            base.observe_if_feasible(truth)
+            base.sweep(suppressed, lambda k: _certified(base, k, status[k], registry.values[k], policy,
+                                                         _refine(refine, status[k], policy)) is not None)
         for k in suppressed:
-            lo, hi, certain = base.interval(k, refine_below=_refine(refine, status[k], policy),
+            kind, v = status[k], registry.values[k]
+            iv = _certified(base, k, kind, v, policy, _refine(refine, kind, policy)) if certify else None
+            if iv is not None:
+                res.bounds[scenario][k] = CellBounds(k, kind, iv[0], iv[1], True)
+                continue
+            lo, hi, certain = base.interval(k, refine_below=_refine(refine, kind, policy),
                                             time_limit=policy.milp_time_limit)
             if math.isnan(lo):
                 res.findings.append(Finding("C1", scenario, None, detail=f"modellen för {measure} är motsägelsefull"))
                 break
-            res.bounds[scenario][k] = CellBounds(k, status[k], lo, hi, certain)
-            plb = math.ceil(prior.bound(k, "min") - 1e-7) if prior is not None and status[k] == PRIMARY else None
-            _check_interval(res, scenario, k, status[k], registry.values[k], lo, hi, certain, policy, prior_lb=plb)
+            res.bounds[scenario][k] = CellBounds(k, kind, lo, hi, certain)
+            # The prior (what zeros alone reveal) only matters for C5 when lo is above both the
+            # policy's lower bound and v − 1; otherwise C5 passes whatever the prior says.
+            needs_prior = prior is not None and kind == PRIMARY and lo > max(1 if policy.zeros_visible else 0, v - 1)
+            plb = math.ceil(prior.bound(k, "min") - 1e-7) if needs_prior else None
+            _check_interval(res, scenario, k, kind, v, lo, hi, certain, policy, prior_lb=plb)
         if check_atoms:
             _check_atoms(res, registry, measure, status, policy, scenario)
 
         if insider:
             # S2: an insider who knows one small primary cell (v ≤ k) tries the primaries near it.
-            for p in suppressed:
-                v = registry.values[p]
-                if status[p] != PRIMARY or v > policy.insider_k:
-                    continue
-                near = nb.get(p, set()) if fast else {q for n in nb.get(p, ()) for q in nb.get(n, ())} | nb.get(p, set())
-                targets = sorted(q for q in near if q != p and q in status and status[q] == PRIMARY)
+            small = {p: registry.values[p] for p in suppressed
+                     if status[p] == PRIMARY and registry.values[p] <= policy.insider_k}
+            pairs = _insider_targets(small, nb, status, reach=1 if fast else 2)
+            for p, targets in pairs.items():
+                certifiable = certify and p in base.index
+                if certifiable:
+                    targets = _not_settled_for_insider(base, p, small[p], targets, refine, policy)
                 if not targets:
                     continue
-                m = build_model(registry, measure, status, policy, insider={p: v})
-                for q in targets:
-                    lo, hi, certain = m.interval(q, refine_below=refine, time_limit=policy.milp_time_limit)
-                    if not certain or hi == lo or (lo >= 1 and hi <= policy.T - 1):
-                        res.findings.append(Finding("C8", "S2", q, lo, hi,
-                                                    f"en insider som känner {p.label()} kan avgränsa cellen"))
+                with _insider_model(base, registry, measure, status, policy, p, small[p]) as m:
+                    if certifiable:
+                        # One LP pushes every open target towards what would settle it; its solution
+                        # has x_p = value, so it joins the points `_not_settled_for_insider` reads.
+                        # Repeated for those still open while it settles some (the shared slack of an
+                        # equation lets only so many reach their cap at once).
+                        while targets:
+                            caps = np.array([max(policy.T, registry.values[q] + max(refine, 1)) for q in targets])
+                            if not m.push_up(targets, caps):
+                                break
+                            left = _not_settled_for_insider(base, p, small[p], targets, refine, policy)
+                            if len(left) == len(targets):
+                                break
+                            targets = left
+                    for q in targets:
+                        lo, hi, certain = m.interval(q, refine_below=refine, time_limit=policy.milp_time_limit)
+                        if _insider_pins(lo, hi, certain, policy):
+                            res.findings.append(Finding("C8", "S2", q, lo, hi,
+                                                        f"en insider som känner {p.label()} kan avgränsa cellen"))
 
         # S3: which cells are primary is known (K2). We publish one symbol for every suppressed cell, so
         # this knowledge is not available; the intervals are reported for the record, not as FAIL.
         if suppressed and s3:
             m3 = build_model(registry, measure, status, policy, known_primary=True)
             res.bounds.setdefault("S3", {})
+            if certify:
+                m3.track(suppressed)
+                m3.observe_if_feasible(_truth(m3, registry))
+                m3.sweep(suppressed, lambda k: _seen_interval(m3, k, 1.5) is not None)
             for k in suppressed:
+                iv = _seen_interval(m3, k, 1.5) if certify else None
+                if iv is not None:
+                    res.bounds["S3"][k] = CellBounds(k, status[k], iv[0], iv[1], True)
+                    continue
                 lo, hi, certain = m3.interval(k, refine_below=1.5, time_limit=policy.milp_time_limit)
                 if not math.isnan(lo):
                     res.bounds["S3"][k] = CellBounds(k, status[k], lo, hi, certain)
@@ -167,7 +257,16 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
         if any(h.measure == measure for h in history):
             m4 = build_model(registry, measure, status, policy, history=history)
             res.bounds.setdefault("S4", {})
+            if certify:
+                m4.track(suppressed)
+                m4.sweep(suppressed, lambda k: _certified(m4, k, status[k], registry.values[k], policy,
+                                                          _refine(refine, status[k], policy)) is not None)
             for k in suppressed:
+                iv = _certified(m4, k, status[k], registry.values[k], policy, _refine(refine, status[k], policy)) \
+                    if certify else None
+                if iv is not None:
+                    res.bounds["S4"][k] = CellBounds(k, status[k], iv[0], iv[1], True)
+                    continue
                 lo, hi, certain = m4.interval(k, refine_below=_refine(refine, status[k], policy),
                                               time_limit=policy.milp_time_limit)
                 if math.isnan(lo):
@@ -185,6 +284,62 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
     _check_history(res, registry, status, history)
     _check_utility(res, registry, status, policy)
     return res
+
+
+def _insider_targets(small, nb: Neighbourhoods, status: dict[CellKey, str], reach: int) -> dict[CellKey, list[CellKey]]:
+    """For each small primary p an insider may know: the primaries within `reach` equations of p
+    (1: sharing an equation; 2: also those sharing one with a neighbour)."""
+    out = {}
+    for p in sorted(small):
+        targets = [q for q in nb.near(p, reach) if status.get(q) == PRIMARY]
+        if targets:
+            out[p] = targets
+    return out
+
+
+def _not_settled_for_insider(base, p: CellKey, value: int, targets: list[CellKey], refine: float,
+                             policy: Policy) -> list[CellKey]:
+    """The targets that the points seen so far cannot settle for an insider who knows p = value.
+
+    Every solution seen in the base model (and in earlier insiders' models, which are tighter) with
+    x_p = value is a point of this insider's polytope, and so is the truth; the range of a target over
+    those points lies inside the insider's interval. A target is settled when that range is wide enough
+    that the exact procedure would not refine it and does not pin the target (C8)."""
+    pts = base.points()
+    if not len(pts):
+        return targets
+    face = pts[np.abs(pts[:, base.tracked_position(p)] - value) < 1e-9]
+    if not len(face):
+        return targets
+    cols = [base.tracked_position(q) for q in targets]
+    lo = np.ceil(face[:, cols].min(axis=0) - 1e-7)
+    hi = np.floor(face[:, cols].max(axis=0) + 1e-7)
+    out = []
+    for q, a, b in zip(targets, lo, hi):
+        if not (b - a >= max(refine, 1) and not _insider_pins(a, b, True, policy)):
+            out.append(q)
+    return out
+
+
+def _truth(model, registry: Registry) -> np.ndarray:
+    """The true table as a point of a cell model (NaN where unknown, e.g. atom models): the truth is
+    feasible in every scenario without history, so it is a free seen point (lower end ≤ the value)."""
+    x = np.full(model.n, np.nan)
+    for k, idx in model.index.items():
+        if k in registry.values and len(idx) == 1:
+            x[idx[0]] = registry.values[k]
+    return x
+
+
+@contextmanager
+def _insider_model(base, registry: Registry, measure: str, status, policy: Policy, cell: CellKey, value: int):
+    """The attacker's model with one cell known to an insider: the base model with that variable fixed
+    (cell model), or a model of its own (atom model, where a cell is a sum of atoms)."""
+    if cell in base.index:
+        with base.fixed({cell: value}) as m:
+            yield m
+    else:
+        yield build_model(registry, measure, status, policy, insider={cell: value})
 
 
 def _prior_model(registry: Registry, measure: str, status, policy: Policy):

@@ -89,10 +89,12 @@ class _Protector:
     def _lb(self) -> int:
         return 1 if self.p.zeros_visible else 0
 
-    def _slack(self, sup: list[CellKey], p: CellKey, exclude: CellKey | None = None) -> int:
-        """How far p can rise in this equation while the other suppressed cells fall to their lower bound."""
+    def _room(self, sup: list[CellKey]) -> int:
+        """Σ (value − lower bound) over the suppressed cells of an equation. A suppressed cell p can rise
+        by the others' room: its slack is value(p) + room − (value(p) − lb) = room + lb, the same for every
+        cell; with one more cell e known exactly (an insider), room + 2·lb − value(e)."""
         lb = self._lb()
-        return self.r.values[p] + sum(self.r.values[q] - lb for q in sup if q != p and q != exclude)
+        return sum(self.r.values[q] - lb for q in sup)
 
     def relation_pass(self) -> bool:
         changed = False
@@ -115,13 +117,14 @@ class _Protector:
                     changed |= add()  # C6, C7: small cells must not only protect each other
                     continue
             primaries = [m for m in sup_members if self.status[m] == PRIMARY]
+            room = self._room(sup_members)
             # C3/C4: each primary must be able to rise to T (and by W) within the equation.
-            if any(self._slack(sup_members, m) < need_up for m in primaries):
+            if primaries and room + lb < need_up:
                 changed |= add()
                 continue
             # C8: an insider who knows one cell of 1..k must not pin another primary of the equation.
-            small = [m for m in sup_members if self.status[m] == PRIMARY and self.r.values[m] <= self.p.insider_k]
-            if any(self._slack(sup_members, q, exclude=p) < T for p in small for q in primaries if q != p):
+            small = [m for m in primaries if self.r.values[m] <= self.p.insider_k]
+            if len(primaries) > 1 and any(room + 2 * lb - self.r.values[p] < T for p in small):
                 changed |= add()
                 continue
             if self.r.values[rel.total] > 0:
@@ -170,7 +173,7 @@ def protect(registry: Registry, policy: Policy | None = None, *, history: dict[C
         # Fast audits steer the loop; once one passes, the full audit (integer refinement, slivers,
         # wider insider reach, S3) decides, and its findings are fixed the same way.
         audit = run_attack(registry, pr.status, policy, history=history, relations=pr.relations,
-                           check_atoms=check_atoms, fast=not final)
+                           check_atoms=check_atoms, fast=not final, certify=True)
         fixable = [f for f in audit.findings if f.cell is not None and f.criterion not in ("U1", "C9")]
         if not fixable:
             if final:
