@@ -144,6 +144,16 @@ def test_bearer_tokens_and_disabled_users(app, db):
     assert login(TestClient(app), "gone").status_code == 401
     spec = c.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {tok}"}).json()
     assert "/api/v1/tables" in spec["paths"] and "/api/v1/findings" in spec["paths"]
+    # A verified token is remembered (no argon2 per call), but never for another secret with the
+    # same id, and disabling the user stops it at once.
+    add_user(db, "tova", "analytiker", None, PASSWORD)
+    tova = new_token(db, "tova")
+    assert c.get("/api/v1/findings", headers={"Authorization": f"Bearer {tova}"}).status_code == 200
+    forged = f"{tova.split('.')[0]}.{'x' * 43}"
+    assert c.get("/api/v1/findings", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert c.get("/api/v1/findings", headers={"Authorization": f"Bearer {tova}"}).status_code == 200
+    disable_user(db, "tova")
+    assert c.get("/api/v1/findings", headers={"Authorization": f"Bearer {tova}"}).status_code == 401
 
 
 def test_posts_need_a_csrf_token(as_role):

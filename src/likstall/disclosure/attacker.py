@@ -80,8 +80,11 @@ class Model:
     index: dict[CellKey, np.ndarray]  # target cell → the variables it sums
     universe: Universe | None = None  # set for the atom model
     feasible: bool = True
+    constants: dict[CellKey, float] = field(default_factory=dict)  # cells known exactly (not variables)
 
     def target(self, key: CellKey) -> np.ndarray:
+        if key in self.constants:
+            raise KeyError(f"{key.label()} is known exactly")
         if key in self.index:
             return self.index[key]
         if self.universe is not None:
@@ -125,6 +128,7 @@ class Model:
     # range already satisfies every criterion, the target's own LPs cannot change the verdict.
     def track(self, keys: list[CellKey]) -> None:
         """Record the values of these targets in every solution from now on (see `seen`)."""
+        keys = [k for k in keys if k not in self.constants]
         rows, cols = [], []
         for i, k in enumerate(keys):
             idx = np.asarray(self.target(k), dtype=np.int64)
@@ -210,7 +214,7 @@ class Model:
         """Push the targets not yet `done` up together (max of their sum), then down (min), and again,
         while that settles any of them; returns those still not done. One LP often settles dozens of
         targets that would otherwise need two LPs each."""
-        todo = [k for k in keys if not done(k)]
+        todo = [k for k in keys if k in self._track_pos and not done(k)]  # constants are not variables
         idle = 0
         for r in range(max_rounds):
             if not todo or idle >= 2:
@@ -240,7 +244,6 @@ class Model:
         saved = (getattr(self, "_seen_lo", None), getattr(self, "_seen_hi", None), self.feasible)
         if saved[0] is not None:
             self._seen_lo, self._seen_hi = np.full_like(saved[0], math.inf), np.full_like(saved[1], -math.inf)
-        self.feasible = True
         try:
             yield self
         finally:
@@ -261,6 +264,8 @@ class Model:
 
     def bound(self, key: CellKey, sense: str, *, integer: bool = False, time_limit: float = 5.0) -> float:
         """min or max of the target; +inf when unbounded above; NaN when the model is infeasible."""
+        if key in self.constants:
+            return self.constants[key] if self.feasible else math.nan
         idx = np.asarray(self.target(key), dtype=np.int64)
         if integer:
             c = np.zeros(self.n)
@@ -352,7 +357,22 @@ def build_cell_model(registry: Registry, measure: str, status: dict[CellKey, str
             rows.append(r); cols.append(pos[m]); vals.append(-1.0)
         r += 1
     A = sparse.csr_matrix((vals, (rows, cols)), shape=(r, n))
-    return Model(n, A, np.zeros(r), lb, ub, {k: np.array([pos[k]]) for k in keys})
+    # Cells known exactly (published, insiders', history) are constants, not variables: the LP keeps
+    # only the unknown cells and the equations that contain one, which makes every solve several times
+    # smaller. An equation of constants alone stays (as 0 = residual) only if it does not hold, so an
+    # inconsistent history still makes the model infeasible.
+    fixed = lb == ub
+    free = np.flatnonzero(~fixed)
+    b = -(A[:, np.flatnonzero(fixed)] @ lb[fixed]) if fixed.any() else np.zeros(r)
+    A_free = A[:, free].tocsr()
+    has_free = np.diff(A_free.indptr) > 0
+    keep = has_free | (np.abs(b) > 1e-9)
+    new_pos = {keys[j]: np.array([i]) for i, j in enumerate(free)}
+    constants = {keys[j]: float(lb[j]) for j in np.flatnonzero(fixed)}
+    model = Model(len(free), A_free[keep], b[keep], lb[free], ub[free], new_pos, constants=constants)
+    if (~has_free & keep).any():
+        model.feasible = False
+    return model
 
 
 def build_atom_model(registry: Registry, measure: str, status: dict[CellKey, str], policy: Policy, *,

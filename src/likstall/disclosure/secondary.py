@@ -142,8 +142,9 @@ class _Protector:
         if cell in self.status and self.status[cell] == PUBLISHED and self.candidate_ok(cell):
             return self.suppress(cell)
         rels = self.by_cell.get(cell, [])
-        for ring in (rels, [r2 for r in rels for c in (r.total, *r.members) for r2 in self.by_cell.get(c, [])]):
-            options = [c for rel in ring for c in (*rel.members, rel.total) if self.candidate_ok(c)]
+        for ring in (lambda: rels, lambda: self._next_ring(rels)):  # the wider ring only when needed
+            options = {c for rel in ring() for c in (*rel.members, rel.total)}
+            options = [c for c in options if self.candidate_ok(c)]
             if options:
                 return self.suppress(min(options, key=self.cost))
         if cell not in self.status:
@@ -151,6 +152,14 @@ class _Protector:
             if options:
                 return self.suppress(min(options, key=self.cost))
         return False
+
+    def _next_ring(self, rels: list[Relation]) -> list[Relation]:
+        seen: dict[int, Relation] = {}
+        for r in rels:
+            for c in (r.total, *r.members):
+                for r2 in self.by_cell.get(c, []):
+                    seen.setdefault(id(r2), r2)
+        return list(seen.values())
 
     def _containing(self, atom: CellKey) -> list[CellKey]:
         u = self.r.universe(atom.measure)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -106,6 +109,20 @@ def verify_password(con, username: str, password: str) -> User | None:
     return User(row[0], row[1], row[2])
 
 
+# Tokens already verified in this process: (token id, stored hash) → keyed digest of the secret and
+# when it was verified. argon2 costs ~0.1 s by design (against guessing passwords); a token's secret
+# is 256 random bits, so after one argon2 check a keyed digest comparison is as safe and makes an API
+# call cost milliseconds. The row is still read on every call, so a revoked token or a disabled user
+# stops working at once; entries expire after TOKEN_CACHE_SECONDS; only this process's memory holds them.
+TOKEN_CACHE_SECONDS = 300
+_token_cache: dict[tuple[str, str], tuple[bytes, float]] = {}
+_cache_key = secrets.token_bytes(32)
+
+
+def _digest(secret: str) -> bytes:
+    return hmac.new(_cache_key, secret.encode(), hashlib.sha256).digest()
+
+
 def verify_token(con, token: str) -> User | None:
     m = re.fullmatch(r"lst_([0-9a-f]{16})\.([A-Za-z0-9_-]{20,})", token or "")
     if not m:
@@ -115,10 +132,15 @@ def verify_token(con, token: str) -> User | None:
         "JOIN users u USING (username) WHERE t.token_id = ?", [m.group(1)]).fetchone()
     if row is None or row[4] or row[5]:
         return None
+    key, now = (m.group(1), row[0]), time.monotonic()
+    cached = _token_cache.get(key)
+    if cached and now - cached[1] < TOKEN_CACHE_SECONDS and hmac.compare_digest(cached[0], _digest(m.group(2))):
+        return User(row[1], row[2], row[3])
     try:
         _ph.verify(row[0], m.group(2))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
+    _token_cache[key] = (_digest(m.group(2)), now)
     return User(row[1], row[2], row[3])
 
 
