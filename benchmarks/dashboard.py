@@ -53,13 +53,17 @@ async def run_level(base: str, user: str, password: str, token: str, code: str, 
     times: dict[str, list[float]] = {"sidor": [], "api": []}
     errors = 0
     issued = 0
-    deadline = time.perf_counter() + seconds
     routes = [("sidor", p.format(code=code)) for p in PAGES] + [("api", p) for p in API]
 
-    async def client_loop(i: int) -> None:
-        nonlocal issued, errors
-        async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+    # Every client logs in first (argon2 on the server, not timed), then all start together.
+    sessions = [httpx.AsyncClient(base_url=base, timeout=60) for _ in range(clients)]
+    try:
+        for c in sessions:
             await login(c, user, password)
+        deadline = time.perf_counter() + seconds
+
+        async def client_loop(i: int, c: httpx.AsyncClient) -> None:
+            nonlocal issued, errors
             j = i
             while issued < max_requests and time.perf_counter() < deadline:
                 issued += 1
@@ -73,7 +77,10 @@ async def run_level(base: str, user: str, password: str, token: str, code: str, 
                     errors += 1
                 times[kind].append(dt)
 
-    await asyncio.gather(*(client_loop(i) for i in range(clients)))
+        await asyncio.gather(*(client_loop(i, c) for i, c in enumerate(sessions)))
+    finally:
+        for c in sessions:
+            await c.aclose()
     times["errors"] = [errors]
     return times
 

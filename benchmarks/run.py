@@ -3,8 +3,10 @@
 Measured as ratios within one run as well as seconds, since the machines are shared and noisy:
 1. ingest: `likstall ingest` of generated CSV against DuckDB's bare `read_csv` of the same files
    (the floor: reading each file once), wall time and peak memory of each as a child process;
-2. the yearly report for the Stockholm demo (HTML + Excel + CSV) end to end.
-Not yet: national-scale report, statistics against peers, dashboard latency (issue 7, parts 2–4).
+2. the yearly report for the Stockholm demo (HTML + Excel + CSV) end to end, the Python start and
+   imports apart, and the same command for a national-scale store (290 districts × 10 years);
+3. statistics against peers (`peers.py`: lifelines, pandas, esda);
+4. dashboard latency at 1, 10 and 50 clients (`dashboard.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 
 PY = sys.executable
+HERE = Path(__file__).resolve().parent
 
 
 def run(cmd: list[str], env=None) -> tuple[float, float]:
@@ -56,22 +59,33 @@ def bench_ingest(districts: int, years: str, tmp: Path, env) -> dict:
             "bare_mb": round(bare_mem), "ratio": round(wall / bare_wall, 1)}
 
 
-def bench_report(tmp: Path, env) -> dict:
-    data = tmp / "sthlm"
-    db = tmp / "sthlm.duckdb"
-    subprocess.run([PY, "-m", "likstall", "demo-data", "--out", str(data)], check=True, stdout=subprocess.DEVNULL, env=env)
+def bench_report(tmp: Path, env, *, districts: int = 13, years: str = "2015-2021") -> dict:
+    data = tmp / f"report-data-{districts}"
+    db = tmp / f"report-{districts}.duckdb"
+    subprocess.run([PY, "-m", "likstall", "demo-data", "--out", str(data), "--districts", str(districts),
+                    "--years", years], check=True, stdout=subprocess.DEVNULL, env=env)
+    (data / "LASMIG.txt").unlink()
     subprocess.run([PY, "-m", "likstall", "ingest", str(data), "--db", str(db), "--extract-date", "2022-01-31",
                     "--json"], check=True, stdout=subprocess.DEVNULL, env=env)
-    wall, mem = run([PY, "-m", "likstall", "rapport", "--db", str(db), "--year", "2021", "--out", str(tmp / "rep"),
-                     "--format", "html,xlsx,csv", "--draft"], env)
-    return {"report_s": round(wall, 1), "report_mb": round(mem)}
+    cmd = [PY, "-m", "likstall", "rapport", "--db", str(db), "--year", "2021", "--out", str(tmp / f"rep-{districts}"),
+           "--format", "html,xlsx,csv", "--draft"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    verdict = "skriven" if os.waitstatus_to_exitcode(status) == 0 else "vägrad: " + " ".join(
+        proc.stderr.read().decode(errors="replace").split())[:160]
+    imports, _ = run([PY, "-c", "import likstall.cli, likstall.rapport, likstall.render.report, esda.smoothing"], env)
+    return {"report_s": round(wall, 1), "report_mb": round(usage.ru_maxrss / 1024), "imports_s": round(imports, 1),
+            "verdict": verdict, "db": db}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (minutes, not hours)")
     args = ap.parse_args()
-    sizes = [(300, "2015-2021")] if args.quick else [(300, "2015-2021"), (3000, "2015-2021"), (6000, "2012-2021")]
+    # About 55 k, 110 k and 1,1 M placement rows (the demo model has ~4,7 case rows per placement).
+    sizes = [(300, "2015-2021")] if args.quick else [(300, "2015-2021"), (600, "2015-2021"), (6000, "2015-2021")]
     with tempfile.TemporaryDirectory(prefix="likstall-bench-") as d:
         tmp = Path(d)
         env = {**os.environ, "LIKSTALL_KEY_FILE": str(tmp / "secret.key")}
@@ -83,7 +97,18 @@ def main() -> None:
             print(f"| {r['districts']} | {r['placements']:,} | {r['cases']:,} | {r['ingest_s']} | {r['ingest_mb']} | "
                   f"{r['bare_s']} | {r['bare_mb']} | {r['ratio']}× |", flush=True)
         r = bench_report(tmp, env)
-        print(f"\nStockholm demo, `likstall rapport --format html,xlsx,csv`: {r['report_s']} s, peak {r['report_mb']} MB")
+        print(f"\nStockholm demo, `likstall rapport --format html,xlsx,csv`: {r['report_s']} s, peak {r['report_mb']} MB "
+              f"(of which Python start and imports {r['imports_s']} s); {r['verdict']}")
+        sthlm_db = r["db"]
+        if not args.quick:
+            r = bench_report(tmp, env, districts=290, years="2012-2021")
+            print(f"National scale (290 districts × 10 years), same command: {r['report_s']} s, peak {r['report_mb']} MB; "
+                  f"{r['verdict']}", flush=True)
+        print("\nStatistics against peers (benchmarks/peers.py):\n", flush=True)
+        subprocess.run([PY, str(HERE / "peers.py"), *(["--quick"] if args.quick else [])], check=True, env=env)
+        print("\nDashboard (benchmarks/dashboard.py, Stockholm demo):\n", flush=True)
+        subprocess.run([PY, str(HERE / "dashboard.py"), "--db", str(sthlm_db),
+                        "--requests", "150" if args.quick else "600"], check=True, env=env)
 
 
 if __name__ == "__main__":

@@ -257,6 +257,8 @@ def rapport(
     formats: Annotated[str, typer.Option("--format", help="Kommaseparerat: html,pdf,xlsx,csv")] = "html,pdf,xlsx,csv",
     lang: Annotated[str, typer.Option("--lang", help="sv eller en")] = "sv",
     draft: Annotated[bool, typer.Option("--draft", help="Skriv utan att logga en release")] = False,
+    zeros: Annotated[str, typer.Option("--zeros", help="visible: nollor visas; protected: nollor skyddas som "
+                                                       "små tal (behövs när många enheter är mycket små)")] = "visible",
 ) -> None:
     """Skriv årsuppföljningen (HTML, PDF, Excel, CSV) — allt genom röjandekontrollen."""
     from .rapport import make_report
@@ -268,9 +270,11 @@ def rapport(
         raise typer.BadParameter(f"välj bland {', '.join(FORMATS)}", param_hint="--format")
     if lang not in ("sv", "en"):
         raise typer.BadParameter("sv eller en", param_hint="--lang")
+    if zeros not in ("visible", "protected"):
+        raise typer.BadParameter("visible eller protected", param_hint="--zeros")
     with _progress(sys.stderr.isatty()) as progress:
         task = progress.add_task("Uppföljning", total=None)
-        r = make_report(db, year, out_dir, formats=chosen, lang=lang, record=not draft,
+        r = make_report(db, year, out_dir, formats=chosen, lang=lang, record=not draft, zeros=zeros,
                         progress=lambda msg: progress.update(task, description=msg))
     for fmt_name, path in r["written"].items():
         out.print(f"  {fmt_name:<5} {path}")

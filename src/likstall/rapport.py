@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .disclosure import release_log
+from .disclosure.policy import Policy
 from .errors import LikstallError
 from .followup.build import Settings, follow_up
 from .render.report import FORMATS, write_report
@@ -12,12 +13,12 @@ from .store.connection import connect
 
 
 def make_report(db: str | Path, year: int, out: str | Path, *, formats=FORMATS, lang: str = "sv", record: bool = True,
-                progress=None) -> dict:
+                zeros: str = "visible", progress=None) -> dict:
     say = progress or (lambda *_: None)
     con = connect(db)
     try:
         say("Statistik och röjandekontroll")
-        fu = follow_up(con, year, Settings(lang=lang))
+        fu = follow_up(con, year, Settings(policy=Policy(zeros=zeros), lang=lang))
         pub = fu.publication
         if not pub.audit.passed:
             raise LikstallError("Röjandekontrollen godkände inte publiceringen; ingen rapport skrivs. Kör "

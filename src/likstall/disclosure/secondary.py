@@ -175,6 +175,7 @@ def protect(registry: Registry, policy: Policy | None = None, *, history: dict[C
     iterations = 0
     audit = None
     final = False
+    previous, unchanged = None, 0
     while iterations < max_iterations:
         iterations += 1
         while pr.relation_pass():
@@ -189,6 +190,14 @@ def protect(registry: Registry, policy: Policy | None = None, *, history: dict[C
                 break
             final = True
             continue
+        # The same findings three audits running: the complements are not reaching them (with zeros
+        # visible, a row of one or two persons in one category is shown by its zeros whatever else is
+        # hidden). Stop there: more suppression would only cost utility, and the audit says FAIL.
+        found = {(f.criterion, f.cell) for f in fixable}
+        unchanged = unchanged + 1 if found == previous else 0
+        previous = found
+        if unchanged >= 2:
+            break
         progressed = False
         for cell in sorted({f.cell for f in fixable}):
             progressed |= pr.fix(cell)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import statsmodels.api as sm
+from . import _sm as sm
 from scipy import stats as st
 from statsmodels.stats.multitest import multipletests
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from . import _sm as sm
 from scipy import stats as st
 
 from ._common import check_count, check_positive

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from . import _sm as sm
 
 from ._common import Estimate, check_count, check_positive, conf_level, fmt_per, nan_estimate
 from .intervals import PHE_EXACT_BELOW, byar_ci, poisson_ci

@@ -80,9 +80,14 @@ class State:
             return (self.connection().execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0],)
 
     def years(self) -> list[int]:
+        """Years with cases, remembered per store version (every page asks; a scan of all cases each time
+        was the largest part of a page view)."""
         with self.lock:
-            return [r[0] for r in self.connection().execute(
-                "SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
+            v = self.version()
+            if self.cache.get("years", (None,))[0] != v:
+                self.cache["years"] = (v, [r[0] for r in self.connection().execute(
+                    "SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()])
+            return list(self.cache["years"][1])
 
     def year_of(self, year: int | None) -> int:
         """The requested year, or the latest with data; 404 when there is none."""
@@ -102,7 +107,7 @@ class State:
         with self.lock:
             key = (year, self.version())
             if key not in self.cache:
-                self.cache = {k: v for k, v in self.cache.items() if k[1] == key[1]}
+                self.cache = {k: v for k, v in self.cache.items() if k == "years" or k[1] == key[1]}
                 self.cache[key] = follow_up(self.connection(), year)
             return self.cache[key]
 
