@@ -9,12 +9,17 @@ if ! command -v uv >/dev/null 2>&1; then
   "$PY" -m pip install --quiet --disable-pip-version-check uv
 fi
 UV="$(command -v uv || echo "$PY -m uv")"
-stamp=.venv/.likstall-installed
+stamp=.venv/.likstall-installed-v2
 if [ ! -x .venv/bin/python ]; then
   $UV venv --quiet --python "$PY" .venv
 fi
 if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  $UV pip install --quiet --python .venv/bin/python -r requirements.lock
+  # --compile-bytecode: the packages' .pyc files are written once here. Without them every start of
+  # `likstall` compiles pandas, scipy and statsmodels from source when PYTHONDONTWRITEBYTECODE is set
+  # (it is on many managed machines): the report took 7,6 s instead of 3,7 s.
+  $UV pip install --quiet --compile-bytecode --python .venv/bin/python -r requirements.lock
   $UV pip install --quiet --python .venv/bin/python --no-deps -e .
+  # (uv compiles only what it installs; an existing .venv gets its .pyc here, once per stamp.)
+  .venv/bin/python -m compileall -q -j 0 .venv/lib/python3*/site-packages src >/dev/null 2>&1 || true
   touch "$stamp"
 fi

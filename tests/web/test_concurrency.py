@@ -78,3 +78,72 @@ def test_readers_see_old_or_new_never_a_mix(setup):
     assert after[0] == old + 12 and after[0] == after[1]
     assert seen and all(c == r for c, r in seen)  # each response is one consistent publication
     assert {c for c, _ in seen} <= {old, old + 12}
+
+
+def test_a_cli_ingest_in_another_process_while_the_server_serves(setup, tmp_path):
+    """`likstall serve` does not keep the store locked: `likstall ingest` from another process commits
+    while the server answers, and every answer is the old publication or the new one."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    app, token = setup
+    db = app.state.likstall.db
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ)
+    server = subprocess.Popen([sys.executable, "-m", "likstall", "serve", "--db", str(db), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/login", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        client = httpx.Client(base_url=base, timeout=60)
+        old, _ = city_total(client, token)
+        folder = tmp_path / "new"
+        folder.mkdir()
+        rows = "\n".join(f"AR-CLI-{i},P-CLI-{i},{d},2021-07-0{1 + i % 9},K" for i, d in
+                         enumerate(["farsta", "bromma", "skarpnack"] * 3))
+        (folder / "cases.csv").write_text(f"case_id,person_id,district,opened,sex\n{rows}\n", encoding="utf-8")
+
+        seen, errors, stop = [], [], threading.Event()
+
+        def read():
+            with httpx.Client(base_url=base, timeout=60) as c:
+                while not stop.is_set():
+                    try:
+                        seen.append(city_total(c, token))
+                    except Exception as exc:  # noqa: BLE001 — any failure of a reader is the finding
+                        errors.append(repr(exc))
+
+        threads = [threading.Thread(target=read) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        ingest = subprocess.run([sys.executable, "-m", "likstall", "ingest", str(folder), "--db", str(db),
+                                 "--extract-date", "2022-01-31", "--json"], capture_output=True, text=True, env=env,
+                                timeout=300)
+        deadline = time.monotonic() + 60
+        while city_total(client, token)[0] != old + 9 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        after = city_total(client, token)
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
+        assert ingest.returncode == 0, ingest.stderr
+        assert errors == []
+        assert after[0] == old + 9 and after[0] == after[1]
+        assert seen and all(c == r for c, r in seen)
+        assert {c for c, _ in seen} <= {old, old + 9}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

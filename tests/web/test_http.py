@@ -8,6 +8,7 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
+from likstall.errors import LikstallError
 from likstall.web.app import PAGES, create_app
 from likstall.web.users import add_user, disable_user, new_token
 
@@ -164,10 +165,12 @@ def test_posts_need_a_csrf_token(as_role):
 
 
 def query(app, sql):
-    """The app holds the store open; tests read it through the same connection."""
+    """Read the access log (a SQLite file of its own next to the store) or, for anything else, the store."""
     st = app.state.likstall
-    with st.lock:
-        return st.connection().execute(sql).fetchall()
+    if "access_log" in sql:
+        return st.access.rows(sql)
+    with st.reading() as con:
+        return con.execute(sql).fetchall()
 
 
 def test_access_log_records_who_saw_what_without_clients(as_role, app):
@@ -176,7 +179,7 @@ def test_access_log_records_who_saw_what_without_clients(as_role, app):
     c.get("/rapporter/2021/csv")
     log = as_role("admin").get("/logg").text
     assert "ali" in log and "/placeringar" in log and "export" in log
-    cols = [r[0] for r in query(app, "DESCRIBE access_log")]
+    cols = [r[1] for r in query(app, "PRAGMA table_info(access_log)")]
     assert not any(k in " ".join(cols) for k in ("ip", "client", "host", "agent"))
 
 
@@ -230,3 +233,33 @@ def test_uploads_over_the_size_limit_are_refused(as_role, monkeypatch):
     big = b"case_id,person_id,district,opened\n" + b"AR-1,P-1,farsta,2021-01-01\n" * 100
     r = c.post("/import", data={"csrf": csrf}, files=[("files", ("cases.csv", big, "text/csv"))])
     assert r.status_code == 400 and "större än" in r.text
+
+
+PNR_FORMS = ["198001011234", "19800101-1234", "800101-1234", "8001011234"]
+
+
+def test_error_pages_and_the_access_log_never_keep_a_personnummer(as_role, app, db):
+    """A personnummer typed as a user name, or put in a URL or query, is in no response body and not
+    in the access log (the store file is scanned for every form of it afterwards)."""
+    anon = TestClient(app)
+    bodies = []
+    for pnr in PNR_FORMS:
+        bodies.append(login(anon, pnr, "fel-lösenord-123").text)  # failed login page
+        bodies.append(anon.get(f"/stadsdel/{pnr}", follow_redirects=False).text)  # redirect to login
+        bodies.append(anon.get(f"/api/v1/tables?year={pnr}").text)  # 401
+    c = as_role("analytiker")
+    for pnr in PNR_FORMS:
+        for path in (f"/stadsdel/{pnr}", f"/rapporter/2021/{pnr}", f"/rapporter/{pnr}/html", f"/placeringar?year={pnr}",
+                     f"/api/v1/tables?year={pnr}", f"/api/v1/tables?table={pnr}", f"/{pnr}"):
+            r = c.get(path)
+            assert r.status_code in (404, 422, 400), (path, r.status_code)
+            bodies.append(r.text)
+    for body in bodies:
+        for pnr in PNR_FORMS:
+            assert pnr not in body
+    with pytest.raises(LikstallError):
+        add_user(db, "198001011234", "lasare", None, PASSWORD)
+    log = "\n".join(" ".join(map(str, row)) for row in query(app, "SELECT * FROM access_log"))
+    assert "(ogiltigt namn)" in log
+    for pnr in PNR_FORMS:
+        assert pnr not in log

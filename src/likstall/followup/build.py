@@ -77,10 +77,20 @@ class FollowUp:
 
 
 def _key(reg: Registry, table: str, **coords) -> CellKey:
-    for k in reg.tables[table].cells:
-        if all(k.get(d) == str(v) for d, v in coords.items()):
-            return k
-    raise KeyError(f"{table}: {coords}")
+    """The cell of `table` with these coordinates. An index per (table, dimensions asked) is kept on the
+    registry: a scan per lookup made the national follow-up quadratic in its cells."""
+    dims = tuple(sorted(coords))
+    indexes = reg.__dict__.setdefault("_key_index", {})
+    index = indexes.get((table, dims))
+    if index is None:
+        index = {}
+        for k in reg.tables[table].cells:
+            index.setdefault(tuple(k.get(d) for d in dims), k)  # the first match, as a scan would find
+        indexes[(table, dims)] = index
+    try:
+        return index[tuple(str(coords[d]) for d in dims)]
+    except KeyError:
+        raise KeyError(f"{table}: {coords}") from None
 
 
 def _dkey(measure: str, district: str, **extra) -> CellKey:

@@ -101,7 +101,7 @@ def ingest(
     key = load_key(Path(key_file) if key_file else None)
     files, ignored = collect_files(paths)
 
-    con = connect(db)
+    con = connect(db, wait=30)  # a running `likstall serve` holds the store only for moments
     tmpdir = make_tmpdir()
     try:
         _check_key(con, key, db)

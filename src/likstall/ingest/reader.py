@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from ..contract.columns import TABLES
 from ..errors import InputError
+from ..contract.personnummer import mask_personnummer
 from .mapping import Mapping, canonical_header, detect_table
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -35,12 +36,9 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SUPPORTED = CSV_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES
 
-_PNR_IN_TEXT = re.compile(r"(?<!\d)(\d{2})?\d{6}\s*[-+]?\s*\d{4}(?!\d)")
-
-
 def safe_name(text: str) -> str:
     """A file, sheet or header name fit for the log and messages: no personnummer-shaped digits, no control characters."""
-    text = _PNR_IN_TEXT.sub("[dolt]", text)
+    text = mask_personnummer(text)
     text = re.sub(r"[\x00-\x1f\x7f]", "?", text)
     return text[:200]
 

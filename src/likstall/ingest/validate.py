@@ -160,9 +160,10 @@ class Validator:
 
     def _distinct_norms(self, table: Table, raw: str) -> dict[str, str] | None:
         """raw value → normalised value, computed once per distinct value (codes have few of them)."""
+        # DISTINCT first, then the (regex and accent) normalisation on the few values left.
         rows = self.con.execute(
-            f"SELECT DISTINCT {raw}, {norm_sql(raw)} FROM stg.u_{table.name} WHERE {raw} IS NOT NULL "
-            f"LIMIT {self.MAX_DISTINCT + 1}"
+            f"SELECT v, {norm_sql('v')} FROM (SELECT DISTINCT {raw} AS v FROM stg.u_{table.name} "
+            f"WHERE {raw} IS NOT NULL LIMIT {self.MAX_DISTINCT + 1})"
         ).fetchall()
         return None if len(rows) > self.MAX_DISTINCT else dict(rows)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -17,22 +18,33 @@ def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and with read_only=False create or migrate) the store at `path`."""
+def connect(path: str | Path, *, read_only: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open (and with read_only=False create or migrate) the store at `path`.
+
+    DuckDB lets one process write a file or several read it. While another process has it, try
+    again for up to `wait` seconds (the web server holds it only for moments) before giving up.
+    """
     path = Path(path)
     if read_only and not path.exists():
         raise StoreError(f"Databasen {path} finns inte. Läs in data först med `likstall ingest`.")
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreError(
-                f"Databasen {path} används av en annan process (till exempel `likstall serve`). Läs in via "
-                "webbens Import-sida, eller stoppa den andra processen och försök igen."
-            ) from None
-        raise StoreError(f"Databasen {path} kunde inte öppnas: {_first_line(exc)}") from None
-    except duckdb.Error as exc:
-        raise StoreError(f"{path} är ingen likstall-databas som går att öppna: {_first_line(exc)}") from None
+    deadline = time.monotonic() + wait
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(f"Databasen {path} kunde inte öppnas: {_first_line(exc)}") from None
+            if time.monotonic() + delay > deadline:
+                raise StoreError(
+                    f"Databasen {path} används av en annan process som skriver i den (till exempel en "
+                    "pågående inläsning). Försök igen när den är klar."
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        except duckdb.Error as exc:
+            raise StoreError(f"{path} är ingen likstall-databas som går att öppna: {_first_line(exc)}") from None
     configure(con)
     if read_only:
         _check_magic(con, path)

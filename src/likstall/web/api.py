@@ -19,7 +19,8 @@ def register_api(app, state, api_user):
         fu = state.follow_up(y)
         pub = fu.publication
         if table is not None and table not in pub.tables:
-            raise HTTPException(404, f"Ingen tabell {table!r}")
+            # The request's own text is not echoed (it may carry anything); the valid names are.
+            raise HTTPException(404, "Ingen tabell med det namnet. Tabeller: " + ", ".join(sorted(pub.tables)))
         if district is not None and user.role == "stadsdel" and district not in (user.district, "total"):
             state.log(user, "api", request.url.path, district, 403)
             raise HTTPException(403, "Du ser bara din egen stadsdel i detalj")

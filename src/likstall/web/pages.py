@@ -126,10 +126,7 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
     def access_log(request: Request, user=Depends(page_user)):
         if not allowed(user, "logg"):
             raise HTTPException(403, "Bara administratörer läser åtkomstloggen.")
-        with state.lock:
-            rows = state.connection().execute(
-                "SELECT ts, username, role, action, path, detail, status FROM access_log ORDER BY ts DESC LIMIT 500"
-            ).fetchall()
+        rows = state.access.recent()
         state.log(user, "view", "/logg", None, 200)
         return render(request, user, "log.html", title="Åtkomstlogg", page="logg", rows=rows)
 
@@ -175,9 +172,13 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
                 (folder / name).write_bytes(data)
             date = dt.date.fromisoformat(extract_date) if extract_date else dt.date.today()
             trial = folder / "prov.duckdb"
-            with state.lock:
-                state.connection().execute("CHECKPOINT")
+            # A read-only connection keeps every writer out while the file (and its write-ahead log,
+            # if a writer left one) is copied: the copy is one consistent state of the store.
+            with state.lock, state.reading(wait=10):
                 shutil.copy(state.db, trial)
+                wal = Path(str(state.db) + ".wal")
+                if wal.exists():
+                    shutil.copy(wal, Path(str(trial) + ".wal"))
             result = ingest([p for p in folder.iterdir() if p.suffix.lower() in UPLOAD_TYPES], trial, extract_date=date)
             q = quarantine(trial, load_id=result.load_id).head(200)
         except (LikstallError, ValueError) as exc:
@@ -202,12 +203,10 @@ def register_pages(app, state, templates, page_user, csrf_token, check_csrf, all
         if folder is None:
             return RedirectResponse("/import", status_code=303)
         with state.lock:
-            if state.con is not None:
-                state.con.close()
-                state.con = None
             ingest([p for p in folder.iterdir() if p.suffix.lower() in UPLOAD_TYPES], state.db,
                    extract_date=dt.date.fromisoformat(request.session.get("import_date")))
             state.cache.clear()
+            state.signature = None
         shutil.rmtree(folder, ignore_errors=True)
         request.session.pop("import_dir", None)
         state.log(user, "import", "/import/commit", "committed", 303)

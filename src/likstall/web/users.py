@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..contract.personnummer import contains_personnummer
 from ..errors import LikstallError
 from ..store.connection import connect
 
@@ -32,7 +33,14 @@ class User:
 def _check_name(name: str) -> str:
     if not USERNAME.match(name):
         raise LikstallError("Användarnamnet får bara innehålla a–z, 0–9, punkt, bindestreck och understreck (2–40 tecken).")
+    if contains_personnummer(name):
+        raise LikstallError("Användarnamnet får inte se ut som ett personnummer.")
     return name
+
+
+def loggable_name(name: str) -> str:
+    """A typed user name as the access log may keep it: only well-formed names that cannot be a personnummer."""
+    return name if USERNAME.match(name) and not contains_personnummer(name) else "(ogiltigt namn)"
 
 
 def add_user(db, username: str, role: str, district: str | None, password: str | None) -> User:
