@@ -1,0 +1,48 @@
+"""A store made by an earlier schema is brought up to date without losing or changing a row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from likstall.demo.write import write_demo_data
+from likstall.ingest.load import ingest
+from likstall.store import connection, schema
+
+DATA = ("districts", "population", "socioeconomics", "cases", "placements")
+
+
+def contents(db) -> dict:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*), md5(string_agg(row_hash, '' ORDER BY row_hash)) FROM {t}").fetchone()
+                for t in DATA}
+    finally:
+        con.close()
+
+
+def test_a_schema_4_store_gets_tables_without_primary_keys_and_keeps_every_row(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    write_demo_data(data)
+    db = tmp_path / "old.duckdb"
+    monkeypatch.setattr(connection, "MIGRATIONS", schema.MIGRATIONS[:4])  # as version 4 made stores
+    ingest([data], db, extract_date=dt.date(2022, 1, 31))
+    before = contents(db)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+                       "AND table_name IN ('cases', 'placements')").fetchone()[0] == 2
+    con.close()
+
+    monkeypatch.setattr(connection, "MIGRATIONS", schema.MIGRATIONS)
+    con = connection.connect(db)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(len(schema.MIGRATIONS))
+    kinds = {r[0] for r in con.execute(
+        f"SELECT constraint_type FROM duckdb_constraints() WHERE table_name IN {DATA}").fetchall()}
+    con.close()
+    assert "PRIMARY KEY" not in kinds and {"NOT NULL", "CHECK"} <= kinds
+    assert contents(db) == before
+    # And the migrated store takes the same data again as unchanged, with no duplicate.
+    r = ingest([data], db, extract_date=dt.date(2022, 1, 31))
+    assert r.inserted == 0 and r.unchanged == r.rows_read
+    assert contents(db) == before
