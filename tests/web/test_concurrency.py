@@ -147,3 +147,28 @@ def test_a_cli_ingest_in_another_process_while_the_server_serves(setup, tmp_path
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_a_long_write_by_another_process_gives_503_not_an_error_page(setup, tmp_path):
+    """While another process holds the store for writing, what was read before is served; what was never
+    read (a year's follow-up not built yet) is a 503 with a message, not a 500."""
+    import subprocess
+    import sys
+
+    _, token = setup
+    db = setup[0].state.likstall.db
+    app = create_app(db, login_delay=0, store_wait=0.5)
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/findings?year=2021", headers=auth).status_code == 200  # 2021 read and cached
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(30)", str(db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert client.get("/api/v1/findings?year=2021", headers=auth).status_code == 200  # from what was read
+        r = client.get("/api/v1/findings?year=2020", headers=auth)  # never built: needs the store
+        assert r.status_code == 503 and "uppdateras" in r.json()["detail"]
+    finally:
+        holder.kill()
+        holder.wait()

@@ -89,6 +89,7 @@ class State:
     _years: list = field(default_factory=list)
     _next_try: float = 0.0
     access: "AccessLog | None" = None
+    store_wait: float = 10.0  # how long a request waits for another process's write before 503
 
     def __post_init__(self):
         self.access = AccessLog(access_log_path(self.db))
@@ -121,7 +122,7 @@ class State:
             if self.snapshot is not None and time.monotonic() < self._next_try:
                 return  # the store was busy a moment ago: keep serving what we have
             try:
-                with self.reading(wait=0 if self.snapshot is not None else 10) as con:
+                with self.reading(wait=0 if self.snapshot is not None else self.store_wait) as con:
                     mem = duckdb.connect()
                     for table in ("users", "api_tokens"):
                         cols = con.execute(f"SELECT * FROM {table}").fetchdf()
@@ -174,9 +175,12 @@ class State:
         with self.lock:
             key = (year, self.version())
             if key not in self.cache:
-                with self.reading(wait=10) as con:
-                    seen = (con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0],)
-                    fu = follow_up(con, year)
+                try:
+                    with self.reading(wait=self.store_wait) as con:
+                        seen = (con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0],)
+                        fu = follow_up(con, year)
+                except StoreError:
+                    raise HTTPException(503, "Databasen uppdateras just nu; försök igen om en stund.") from None
                 self.cache = {k: v for k, v in self.cache.items() if k[1] == seen}
                 self.cache[(year, seen)] = fu
                 if seen != key[1]:
@@ -234,8 +238,8 @@ class AccessLog:
 
 
 def create_app(db: str | Path, *, session_secret: str | None = None, session_max_age: int = 8 * 3600,
-               login_delay: float = 1.0, https_only: bool = False) -> FastAPI:
-    state = State(Path(db), login_delay=login_delay)
+               login_delay: float = 1.0, https_only: bool = False, store_wait: float = 10.0) -> FastAPI:
+    state = State(Path(db), login_delay=login_delay, store_wait=store_wait)
     app = FastAPI(title="likstall API", version="1", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.likstall = state
     app.add_middleware(SecurityHeaders)
