@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -106,6 +107,9 @@ def ingest(
     try:
         _check_key(con, key, db)
         con.execute(f"SET temp_directory = '{tmpdir}'")
+        # DuckDB takes up to 80 % of the machine's memory by default (10 GB for 7 M rows here); with a
+        # limit it spills to temp_directory instead, at the same speed in our measurements.
+        con.execute("SET memory_limit = ?", [os.environ.get("LIKSTALL_MEMORY_LIMIT", "1500MB")])
         con.execute("ATTACH ':memory:' AS stg")
         reader = Reader(con, m, tmpdir)
         staged: list[StagedFile] = []
