@@ -190,22 +190,27 @@ def test_report_download_is_gated_output(as_role):
     assert html.status_code == 200 and "<html" in html.text
 
 
+def upload_cases(c: TestClient, text: str, **form):
+    """Post one cases.csv to the import page with the page's CSRF token; returns (csrf, response)."""
+    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/import").text).group(1)
+    r = c.post("/import", data={"csrf": csrf, **form}, files=[("files", ("cases.csv", text.encode(), "text/csv"))])
+    return csrf, r
+
+
 def test_import_checks_against_a_copy_then_discards(as_role, app, demo_store, monkeypatch):
     # The server process must hold the store's pseudonymisation key.
     monkeypatch.setenv("LIKSTALL_KEY_FILE", str(demo_store.parent / "secret.key"))
     c = as_role("admin")
     bad = "case_id,person_id,district,opened,sex\nAR-NY-1,P-NY-1,farsta,2021-05-01,??\nAR-NY-2,P-NY-2,farsta,2021-05-02,K\n"
     n_before = query(app, "SELECT count(*) FROM cases")[0][0]
-    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/import").text).group(1)
-    r = c.post("/import", data={"csrf": csrf, "extract_date": "2022-01-31"},
-               files=[("files", ("cases.csv", bad.encode(), "text/csv"))])
+    csrf, r = upload_cases(c, bad, extract_date="2022-01-31")
     assert r.status_code == 200 and "invalid_code" in r.text and "Inget är skrivet än" in r.text
     assert query(app, "SELECT count(*) FROM cases")[0][0] == n_before
     assert c.post("/import/discard", data={"csrf": csrf}, follow_redirects=False).status_code == 303
     r = c.post("/import", data={"csrf": csrf}, files=[("files", ("notes.exe", b"MZ", "application/octet-stream"))])
     assert r.status_code == 400 and "bara CSV" in r.text
     monkeypatch.setenv("LIKSTALL_KEY_FILE", str(demo_store.parent / "another.key"))
-    r = c.post("/import", data={"csrf": csrf}, files=[("files", ("cases.csv", bad.encode(), "text/csv"))])
+    _, r = upload_cases(c, bad)
     assert r.status_code == 400 and "annan pseudonymiseringsnyckel" in r.text
 
 
@@ -214,9 +219,7 @@ def test_import_commit_writes_the_load(as_role, app, demo_store, monkeypatch):
     c = as_role("admin")
     good = "case_id,person_id,district,opened,sex\nAR-COMMIT-1,P-COMMIT-1,farsta,2021-06-01,K\n"
     n_before = query(app, "SELECT count(*) FROM cases")[0][0]
-    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/import").text).group(1)
-    r = c.post("/import", data={"csrf": csrf, "extract_date": "2022-01-31"},
-               files=[("files", ("cases.csv", good.encode(), "text/csv"))])
+    csrf, r = upload_cases(c, good, extract_date="2022-01-31")
     assert r.status_code == 200 and "1 nya" in r.text
     r = c.post("/import/commit", data={"csrf": csrf}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/datakvalitet"
