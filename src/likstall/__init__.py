@@ -15,7 +15,12 @@ Names are imported on first use, so `likstall --help` does not pay for pandas an
 
 from importlib import import_module
 
+from .heap import fresh_large_blocks
+
 __version__ = "0.1.0"
+
+# Before any input is read: large blocks always fresh from the kernel (see heap.py for why).
+fresh_large_blocks()
 
 _LAZY = {
     "ingest": ("likstall.ingest.load", "ingest"),

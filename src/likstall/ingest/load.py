@@ -130,6 +130,7 @@ def ingest(
         for name in LOAD_ORDER:
             if by_table[name]:
                 _classify(con, name, extract)
+        _drop_raw_staging(con)
         say("Skriver", 0.9)
         result = _commit(con, staged, by_table, extract, key, ignored)
         result.seconds = round(time.perf_counter() - t0, 3)
@@ -170,6 +171,21 @@ def _classify(con: duckdb.DuckDBPyConnection, name: str, extract: dt.date) -> No
                 'Raden finns redan från ett senare uttag; den äldre versionen skrivs inte över'
             FROM stg.c_{name} WHERE status = 'older'"""
     )
+
+
+def _drop_raw_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Free every staging table that holds input as read before anything is written to the store.
+
+    Under memory pressure DuckDB may hand an evicted buffer to a new storage block as it is, and a
+    block's unused tail can reach the file (see likstall/heap.py). From here on only pseudonymised
+    rows (ok_, c_) and the quarantine's messages are in memory, so nothing else can.
+    """
+    keep = ("ok_", "c_")
+    for database, table in con.execute(
+        "SELECT database_name, table_name FROM duckdb_tables() WHERE database_name IN ('stg', 'temp')"
+    ).fetchall():
+        if table != "q" and not table.startswith(keep):
+            con.execute(f'DROP TABLE {database}."{table}"')
 
 
 def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: list[str]) -> IngestResult:
