@@ -154,7 +154,7 @@ class Validator:
                 for c in table.columns
             )
             parts.append(f"SELECT {lit(f.file)} AS _file, _row, {cols} FROM {f.stage}")
-        self.con.execute(f"CREATE OR REPLACE TABLE stg.u_{table.name} AS " + " UNION ALL ".join(parts))
+        self.con.execute(f"CREATE OR REPLACE VIEW stg.u_{table.name} AS " + " UNION ALL ".join(parts))
 
     MAX_DISTINCT = 5000  # above this many distinct raw values a column is normalised per row in SQL
 
@@ -323,13 +323,19 @@ class Validator:
         key = [f"r_{k}" if table.column(k).kind not in (CODE, INT) else _q(k) for k in table.key]
         content = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce(r_{c.name}, chr(30))" for c in table.columns) + "))"
         not_null = " AND ".join(f"{k} IS NOT NULL" for k in key)
+        # Keys seen twice first (cheap); the content hash only for the rows of those keys.
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _dupkeys AS
-                SELECT {', '.join(key)}, count(DISTINCT {content}) AS variants
-                FROM stg.t_{table.name} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1"""
+                SELECT {', '.join(key)} FROM stg.t_{table.name} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1"""
         )
         if not self.con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
             return
+        on = " AND ".join(f"t.{k} = d.{k}" for k in key)
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _dupkeys AS
+                SELECT {', '.join(f't.{k}' for k in key)}, count(DISTINCT {content}) AS variants
+                FROM stg.t_{table.name} t SEMI JOIN _dupkeys d ON {on} GROUP BY ALL"""
+        )
         names = ", ".join(table.key)
         part = ", ".join(f"t.{k}" for k in key)
         self.con.execute(
