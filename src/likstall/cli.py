@@ -261,8 +261,7 @@ def rapport(
                                                        "små tal (behövs när många enheter är mycket små)")] = "visible",
 ) -> None:
     """Skriv årsuppföljningen (HTML, PDF, Excel, CSV) — allt genom röjandekontrollen."""
-    from .rapport import make_report
-    from .render.report import FORMATS
+    from .render import FORMATS, helper
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     bad = [f for f in chosen if f not in FORMATS]
@@ -272,7 +271,10 @@ def rapport(
         raise typer.BadParameter("sv eller en", param_hint="--lang")
     if zeros not in ("visible", "protected"):
         raise typer.BadParameter("visible eller protected", param_hint="--zeros")
-    with _progress(sys.stderr.isatty()) as progress:
+    # The helper process starts before the statistics are imported, so its start overlaps them.
+    with helper.running(), _progress(sys.stderr.isatty()) as progress:
+        from .rapport import make_report
+
         task = progress.add_task("Uppföljning", total=None)
         r = make_report(db, year, out_dir, formats=chosen, lang=lang, record=not draft, zeros=zeros,
                         progress=lambda msg: progress.update(task, description=msg))

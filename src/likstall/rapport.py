@@ -8,6 +8,7 @@ from .disclosure import release_log
 from .disclosure.policy import Policy
 from .errors import LikstallError
 from .followup.build import Settings, follow_up
+from .render import helper
 from .render.report import FORMATS, write_report
 from .store.connection import connect
 
@@ -15,6 +16,11 @@ from .store.connection import connect
 def make_report(db: str | Path, year: int, out: str | Path, *, formats=FORMATS, lang: str = "sv", record: bool = True,
                 zeros: str = "visible", progress=None) -> dict:
     say = progress or (lambda *_: None)
+    with helper.running():  # charts and workbook in a second process (render/helper.py)
+        return _make_report(db, year, out, formats=formats, lang=lang, record=record, zeros=zeros, say=say)
+
+
+def _make_report(db, year, out, *, formats, lang, record, zeros, say) -> dict:
     con = connect(db)
     try:
         say("Statistik och röjandekontroll")

@@ -13,6 +13,7 @@ import vl_convert as vlc
 
 from ..disclosure.cells import TOTAL
 from ..followup.build import FollowUp
+from . import helper
 from .i18n import t
 
 # Approximate positions of Stockholm's 13 districts in a tile map (column, row): north-west to south-east.
@@ -25,8 +26,10 @@ STOCKHOLM_TILES = {
 BLUE = "#2b6cb0"
 
 
-def svg(chart: alt.Chart) -> str:
-    return vlc.vegalite_to_svg(chart.to_dict())
+def svg(chart: alt.Chart) -> str | helper.PendingSvg:
+    """The chart as SVG; drawn in the report's helper process when one runs (render/helper.py)."""
+    spec = chart.to_dict()
+    return helper.PendingSvg(spec) if helper.active() else vlc.vegalite_to_svg(spec)
 
 
 def _base_config(chart):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,13 +16,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..disclosure.cells import TOTAL
 from ..followup.build import FollowUp
-from . import charts, fmt
+from . import FORMATS, charts, fmt, helper  # noqa: F401 (FORMATS re-exported)
+from .atomic import atomic_write
 from .i18n import t
 from .safe_csv import neutralise
 from .tables_csv import write_tables_csv
 from .views import View, all_views
 
-FORMATS = ("html", "pdf", "xlsx", "csv")
 
 
 @dataclass
@@ -43,10 +42,7 @@ class Section:
     after: list[str] = field(default_factory=list)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+_atomic_write = atomic_write
 
 
 def _hidden_caption(hidden: list[str], lang: str) -> str:
@@ -208,7 +204,7 @@ def methods_text(fu: FollowUp) -> list[str]:
     ]
 
 
-def render_html(fu: FollowUp, views: list[View] | None = None) -> str:
+def render_html(fu: FollowUp, views: list[View] | None = None, secs: list[Section] | None = None) -> str:
     env = Environment(loader=PackageLoader("likstall.render", "templates"), autoescape=select_autoescape(["html", "j2"]))
     views = {v.name: v for v in (views or all_views(fu))}
     lang = fu.settings.lang
@@ -217,65 +213,18 @@ def render_html(fu: FollowUp, views: list[View] | None = None) -> str:
             f"Report year {fu.year}. Produced {dt.date.today().isoformat()} with likstall. Every number passed "
             "disclosure control.")
     return env.get_template("report.html.j2").render(
-        lang=lang, title=t("title", lang), year=fu.year, meta=meta, sections=sections(fu, views),
+        lang=lang, title=t("title", lang), year=fu.year, meta=meta, sections=secs if secs is not None else sections(fu, views),
         no_findings=t("no_findings", lang))
 
 
 def write_excel(fu: FollowUp, path: Path, views: list[View] | None = None) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    _excel_job(fu, path, views or all_views(fu)).get()
 
+
+def _excel_job(fu: FollowUp, path: Path, views: list[View]) -> helper.Pending:
+    """The workbook is written by the helper process when one runs (render/helper.py)."""
     lang = fu.settings.lang
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Definitioner" if lang == "sv" else "Definitions"
-    ws["A1"] = neutralise(f"{t('title', lang)} {fu.year}")
-    ws["A1"].font = Font(bold=True, size=14)
-    for i, p in enumerate(methods_text(fu), start=3):
-        ws.cell(row=i, column=1, value=neutralise(p)).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.column_dimensions["A"].width = 120
-    used = set()
-    for v in views or all_views(fu):
-        name = v.title[:31].replace("/", "-").replace("?", "").replace(":", "")
-        while name in used:
-            name = name[:29] + "_2"
-        used.add(name)
-        sh = wb.create_sheet(name)
-        sh.append([neutralise(v.title)])
-        sh["A1"].font = Font(bold=True)
-        sh.append([neutralise(h) for h in v.headers])
-        for c in sh[2]:
-            c.font = Font(bold=True)
-            c.fill = PatternFill("solid", fgColor="F1F5F9")
-            c.alignment = Alignment(wrap_text=True)
-        for row in v.rows:
-            out = []
-            for c in row:
-                if c.is_label:
-                    out.append(neutralise(c.display))
-                elif c.status:
-                    out.append(c.status)
-                elif c.value is not None and "(" not in c.display and "/" not in c.display:
-                    out.append(c.value)
-                else:
-                    out.append(neutralise(c.display))
-            sh.append(out)
-            for col, c in enumerate(row, start=1):
-                cell = sh.cell(row=sh.max_row, column=col)
-                if isinstance(cell.value, (int, float)):
-                    cell.number_format = "# ##0" if c.decimals == 0 else "# ##0." + "0" * c.decimals
-                    cell.alignment = Alignment(horizontal="right")
-                elif c.status:
-                    cell.alignment = Alignment(horizontal="right")
-        if v.note:
-            sh.append([])
-            sh.append([neutralise(v.note)])
-        for i in range(1, len(v.headers) + 1):
-            sh.column_dimensions[get_column_letter(i)].width = 28 if i == 1 else 18
-    buf = io.BytesIO()
-    wb.save(buf)
-    _atomic_write(path, buf.getvalue())
+    return helper.Pending("workbook", path, f"{t('title', lang)} {fu.year}", methods_text(fu), views, lang)
 
 
 def write_view_csvs(fu: FollowUp, folder: Path, views: list[View] | None = None) -> list[str]:
@@ -322,7 +271,12 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
     html = None
     if "html" in formats or "pdf" in formats:
         say("HTML")
-        html = render_html(fu, views)
+        secs = sections(fu, {v.name: v for v in views})  # with a helper, the charts are drawn there
+        # The workbook after the charts: the helper writes it while the HTML is put together here.
+        excel = _excel_job(fu, out / f"{stem}.xlsx", views) if "xlsx" in formats else None
+        html = render_html(fu, views, secs)
+    else:
+        excel = _excel_job(fu, out / f"{stem}.xlsx", views) if "xlsx" in formats else None
     if "html" in formats:
         _atomic_write(out / f"{stem}.html", html.encode("utf-8"))
         written["html"] = str(out / f"{stem}.html")
@@ -334,7 +288,7 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
         written["pdf"] = str(out / f"{stem}.pdf")
     if "xlsx" in formats:
         say("Excel")
-        write_excel(fu, out / f"{stem}.xlsx", views)
+        excel.get()
         written["xlsx"] = str(out / f"{stem}.xlsx")
     if "csv" in formats:
         say("CSV")

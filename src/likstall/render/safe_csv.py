@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a DataFrame is written, not for `neutralise`
+    import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,6 +25,8 @@ def neutralise(value):
 
 def write_csv(df: pd.DataFrame, path: str | Path, *, decimal: str = ",") -> None:
     """Write atomically: to a temporary name, then rename, so a half-written file never has the final name."""
+    import pandas as pd
+
     path = Path(path)
     safe = df.copy()
     for c in safe.columns:

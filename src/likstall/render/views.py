@@ -8,11 +8,14 @@ is not reported as `-`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..disclosure.cells import TOTAL
-from ..followup.build import FollowUp
 from . import fmt
 from .i18n import t
+
+if TYPE_CHECKING:  # annotations only: the report's helper process imports views without the statistics
+    from ..followup.build import FollowUp
 
 
 @dataclass

@@ -1,0 +1,183 @@
+"""A second process for the parts of a report that only turn published values into files.
+
+vl-convert starts a JavaScript engine on its first chart (≈ 0,6 s here) and holds Python's GIL while
+it converts, so a thread gains nothing; a second process uses the second core. `likstall rapport`
+starts the helper before it imports and computes the statistics, so the engine's start overlaps
+them; then the charts are converted and the Excel workbook written there while this process renders
+the HTML and the CSV files. The helper is handed chart specifications and table views — values that
+have already passed the disclosure gate — never the store or the FollowUp.
+
+The helper is `python -m likstall.render.helper`, spoken to with pickled jobs over its own pipes
+(not multiprocessing, which would import the caller's main script again in the child). Without a
+running helper (the web server, the Python API, tests) everything runs in the calling process, and
+if the helper fails or is slow the job is done here instead, so a report never depends on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+
+TIMEOUT_S = 300
+_TINY_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}}
+
+
+def vegalite_to_svg(spec: dict) -> str:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(spec)
+
+
+def _write_workbook(*args) -> None:
+    from .workbook import write_workbook
+
+    write_workbook(*args)
+
+
+JOBS: dict[str, Callable] = {"svg": vegalite_to_svg, "workbook": _write_workbook}
+
+
+class _Helper:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "likstall.render.helper"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )
+        self.sent = 0
+        self.results: dict[int, tuple[bool, object]] = {}
+        self.broken = False
+        self.cond = threading.Condition()
+        # Answers are read as they come: a helper blocked on writing a large SVG must never wait for
+        # this process while this process waits to hand it the next job.
+        self.reader = threading.Thread(target=self._read, name="likstall-helper-reader", daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                got, ok, value = pickle.load(self.proc.stdout)
+            except Exception:  # noqa: BLE001 — EOF, a dead helper or a broken pipe: stop trusting it
+                with self.cond:
+                    self.broken = True
+                    self.cond.notify_all()
+                return
+            with self.cond:
+                self.results[got] = (ok, value)
+                self.cond.notify_all()
+
+    def send(self, job: str, args: tuple) -> int | None:
+        with self.cond:
+            if self.broken:
+                return None
+            job_id = self.sent
+            self.sent += 1
+        try:
+            pickle.dump((job_id, job, args), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.flush()
+        except (OSError, pickle.PicklingError):
+            with self.cond:
+                self.broken = True
+            return None
+        return job_id
+
+    def result(self, job_id: int) -> tuple[bool, object]:
+        """(True, value) or (False, None) when the helper failed, died or took too long."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: job_id in self.results or self.broken, timeout=TIMEOUT_S):
+                self.broken = True
+            return self.results.pop(job_id, (False, None))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(timeout=10)
+
+
+_helper: _Helper | None = None
+
+
+@contextlib.contextmanager
+def running() -> Iterator[None]:
+    """Start the helper for the duration of the block (once: nested blocks share it)."""
+    global _helper
+    if _helper is not None:
+        yield
+        return
+    try:
+        _helper = _Helper()
+    except OSError:  # no process to spare: everything is done here
+        _helper = None
+        yield
+        return
+    try:
+        yield
+    finally:
+        h, _helper = _helper, None
+        h.close()
+
+
+def active() -> bool:
+    return _helper is not None and not _helper.broken
+
+
+class Pending:
+    """A job given to the helper; `get()` waits for its result, or does the job here if the helper failed."""
+
+    def __init__(self, job: str, *args):
+        self._job, self._args = job, args
+        self._id = _helper.send(job, args) if active() else None
+        self._done, self._value = False, None
+
+    def get(self):
+        if not self._done:
+            ok, value = _helper.result(self._id) if (self._id is not None and _helper is not None) else (False, None)
+            self._value = value if ok else JOBS[self._job](*self._args)
+            self._done = True
+        return self._value
+
+
+class PendingSvg(Pending):
+    """An SVG being drawn in the helper; Jinja's `safe` filter and `str()` wait for it."""
+
+    def __init__(self, spec: dict):
+        super().__init__("svg", spec)
+
+    def __html__(self) -> str:
+        return self.get()
+
+    def __str__(self) -> str:
+        return self.get()
+
+
+def _serve() -> None:
+    """The helper's loop: warm up, then answer jobs in order until the caller closes the pipe."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
+    inp = sys.stdin.buffer
+    vegalite_to_svg(_TINY_SPEC)  # the engine's start, while the caller computes
+    from . import workbook  # noqa: F401  (openpyxl)
+
+    while True:
+        try:
+            job_id, job, args = pickle.load(inp)
+        except EOFError:
+            return
+        try:
+            answer = (job_id, True, JOBS[job](*args))
+        except Exception:  # noqa: BLE001 — the caller redoes the job and gets the real error there
+            answer = (job_id, False, None)
+        pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+
+if __name__ == "__main__":
+    _serve()
