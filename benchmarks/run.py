@@ -51,11 +51,30 @@ def bench_ingest(districts: int, years: str, tmp: Path, env) -> dict:
                     "--years", years], check=True, stdout=subprocess.DEVNULL, env=env)
     rows = json.loads((data / "demo-data.json").read_text())["rows"]
     (data / "LASMIG.txt").unlink()
-    bare_wall, bare_mem = run([PY, "-c", BARE, str(data), str(tmp / f"bare-{districts}.duckdb")], env)
-    wall, mem = run([PY, "-m", "likstall", "ingest", str(data), "--db", str(tmp / f"store-{districts}.duckdb"),
-                     "--extract-date", "2022-01-31", "--json"], env)
+    (data / "demo-data.json").unlink()
     return {"districts": districts, "placements": rows["placements"], "cases": rows["cases"],
-            "ingest_s": round(wall, 1), "ingest_mb": round(mem), "bare_s": round(bare_wall, 1),
+            **_ingest_against_bare(data, tmp, env)}
+
+
+def bench_ingest_big(placements: int, tmp: Path, env) -> dict:
+    """10 M rows are past what the pandas demo generator does in memory: bigdata.py writes them in DuckDB."""
+    data = tmp / f"big-{placements}"
+    subprocess.run([PY, str(HERE / "bigdata.py"), str(data), "--placements", str(placements)], check=True,
+                   stdout=subprocess.DEVNULL, env=env)
+    r = {"districts": 290, "placements": placements, "cases": placements, **_ingest_against_bare(data, tmp, env)}
+    import shutil
+
+    shutil.rmtree(data)
+    return r
+
+
+def _ingest_against_bare(data: Path, tmp: Path, env) -> dict:
+    bare_wall, bare_mem = run([PY, "-c", BARE, str(data), str(tmp / f"bare-{data.name}.duckdb")], env)
+    wall, mem = run([PY, "-m", "likstall", "ingest", str(data), "--db", str(tmp / f"store-{data.name}.duckdb"),
+                     "--extract-date", "2022-01-31", "--json"], env)
+    for f in tmp.glob(f"*-{data.name}.duckdb*"):
+        f.unlink()
+    return {"ingest_s": round(wall, 1), "ingest_mb": round(mem), "bare_s": round(bare_wall, 1),
             "bare_mb": round(bare_mem), "ratio": round(wall / bare_wall, 1)}
 
 
@@ -83,6 +102,9 @@ def bench_report(tmp: Path, env, *, districts: int = 13, years: str = "2015-2021
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only (minutes, not hours)")
+    ap.add_argument("--big", type=int, default=10_000_000,
+                    help="also ingest this many placement rows (and as many cases) from bigdata.py; 0 skips it")
+    ap.add_argument("--ingest-only", action="store_true", help="stop after the ingest table")
     args = ap.parse_args()
     # About 55 k, 110 k and 1,1 M placement rows (the demo model has ~4,7 case rows per placement).
     sizes = [(300, "2015-2021")] if args.quick else [(300, "2015-2021"), (600, "2015-2021"), (6000, "2015-2021")]
@@ -96,6 +118,12 @@ def main() -> None:
             r = bench_ingest(n, years, tmp, env)
             print(f"| {r['districts']} | {r['placements']:,} | {r['cases']:,} | {r['ingest_s']} | {r['ingest_mb']} | "
                   f"{r['bare_s']} | {r['bare_mb']} | {r['ratio']}× |", flush=True)
+        if args.big and not args.quick:
+            r = bench_ingest_big(args.big, tmp, env)
+            print(f"| {r['districts']} (bigdata.py) | {r['placements']:,} | {r['cases']:,} | {r['ingest_s']} | "
+                  f"{r['ingest_mb']} | {r['bare_s']} | {r['bare_mb']} | {r['ratio']}× |", flush=True)
+        if args.ingest_only:
+            return
         r = bench_report(tmp, env)
         print(f"\nStockholm demo, `likstall rapport --format html,xlsx,csv`: {r['report_s']} s, peak {r['report_mb']} MB "
               f"(of which Python start and imports {r['imports_s']} s); {r['verdict']}")

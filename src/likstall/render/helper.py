@@ -33,13 +33,19 @@ def vegalite_to_svg(spec: dict) -> str:
     return vlc.vegalite_to_svg(spec)
 
 
+def chart_svg(kind: str, data: dict, lang: str) -> str:
+    from .chart_specs import spec
+
+    return vegalite_to_svg(spec(kind, data, lang))
+
+
 def _write_workbook(*args) -> None:
     from .workbook import write_workbook
 
     write_workbook(*args)
 
 
-JOBS: dict[str, Callable] = {"svg": vegalite_to_svg, "workbook": _write_workbook}
+JOBS: dict[str, Callable] = {"svg": vegalite_to_svg, "chart": chart_svg, "workbook": _write_workbook}
 
 
 class _Helper:
@@ -158,13 +164,20 @@ class PendingSvg(Pending):
         return self.get()
 
 
+class PendingChart(PendingSvg):
+    """A chart drawn from plain rows in the helper (render/chart_specs.py), Altair included."""
+
+    def __init__(self, kind: str, data: dict, lang: str):
+        Pending.__init__(self, "chart", kind, data, lang)
+
+
 def _serve() -> None:
     """The helper's loop: warm up, then answer jobs in order until the caller closes the pipe."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
     inp = sys.stdin.buffer
     vegalite_to_svg(_TINY_SPEC)  # the engine's start, while the caller computes
-    from . import workbook  # noqa: F401  (openpyxl)
+    from . import chart_specs, workbook  # noqa: F401  (Altair, openpyxl)
 
     while True:
         try:
