@@ -73,3 +73,11 @@ def test_a_job_that_fails_in_the_helper_fails_here_with_the_real_error(tmp_path)
             job.get()
         assert helper.active()  # one failed job does not stop the helper
         assert "<svg" in str(helper.PendingSvg({"data": {"values": [{"x": 1}]}, "mark": "point"}))
+
+
+def test_the_helper_is_not_given_the_key(monkeypatch):
+    monkeypatch.setenv("LIKSTALL_SECRET_KEY", "ab" * 32)
+    with helper.running():
+        environ = open(f"/proc/{helper._helper.proc.pid}/environ", "rb").read().split(b"\0")
+    assert not [e for e in environ if e.startswith(b"LIKSTALL_SECRET_KEY=")]
+    assert any(e.startswith(b"PATH=") for e in environ)  # it does get an environment

@@ -50,8 +50,10 @@ JOBS: dict[str, Callable] = {"svg": vegalite_to_svg, "chart": chart_svg, "workbo
 
 class _Helper:
     def __init__(self) -> None:
+        # It needs no secret: the pseudonymisation key is not passed on.
+        env = {k: v for k, v in os.environ.items() if k != "LIKSTALL_SECRET_KEY"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "likstall.render.helper"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "likstall.render.helper"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
         )
         self.sent = 0
         self.results: dict[int, tuple[bool, object]] = {}
