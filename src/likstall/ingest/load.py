@@ -171,6 +171,7 @@ def _classify(con: duckdb.DuckDBPyConnection, name: str, extract: dt.date) -> No
                 'Raden finns redan från ett senare uttag; den äldre versionen skrivs inte över'
             FROM stg.c_{name} WHERE status = 'older'"""
     )
+    con.execute(f"DROP TABLE stg.ok_{name}")  # c_ holds the same rows and their status
 
 
 def _drop_raw_staging(con: duckdb.DuckDBPyConnection) -> None:

@@ -124,6 +124,12 @@ class Validator:
         getattr(self, f"_rules_{table.name}")(table)
         self._duplicates(table)
         self._accept(table)
+        # From here on only the accepted rows are needed: free the file's copies now, so that a large
+        # load keeps one or two copies of a table in memory, not four (less spilling to disk).
+        self.con.execute(f"DROP VIEW stg.u_{table.name}")
+        self.con.execute(f"DROP TABLE stg.t_{table.name}")
+        for f in files:
+            self.con.execute(f"DROP TABLE {f.stage}")
 
     def _check_personnummer(self, table: Table, f: StagedFile) -> None:
         """Quarantine rows with anything personnummer-shaped outside person_id, naming the column."""
@@ -233,8 +239,12 @@ class Validator:
             else:
                 e = raw
             exprs.append(f"{e} AS {_q(c.name)}")
+        if table.name == "placements":
+            # The case's pseudonym, to check that the case exists; computed here, not by a later UPDATE.
+            exprs.append(f"CASE WHEN r_case_id IS NOT NULL THEN {id_key_sql(CASE, 'r_case_id')} END AS case_key")
         self.con.execute(
-            f"CREATE OR REPLACE TABLE stg.t_{table.name} AS SELECT u.*, {', '.join(exprs)} FROM stg.u_{table.name} u"
+            f"CREATE OR REPLACE TABLE stg.t_{table.name} AS SELECT u.*, {', '.join(exprs)} FROM stg.u_{table.name} u",
+            self.ctx.key_params if table.name == "placements" else None,
         )
 
     def _column_rules(self, table: Table) -> None:
@@ -306,11 +316,6 @@ class Validator:
         self._q("placements", f"{t} WHERE start IS NOT NULL AND decision = 'avslag'", "start", "start_without_grant",
                 lit("Startdatum på en insats som fått avslag"))
         # The case must be accepted in this load or already be in the store.
-        self.con.execute(f"ALTER TABLE stg.t_placements ADD COLUMN case_key VARCHAR")
-        self.con.execute(
-            f"UPDATE stg.t_placements SET case_key = {id_key_sql(CASE, 'r_case_id')} WHERE r_case_id IS NOT NULL",
-            self.ctx.key_params,
-        )
         self._q("placements",
                 "FROM stg.t_placements p WHERE p.case_key IS NOT NULL "
                 "AND p.case_key NOT IN (SELECT case_key FROM stg.ok_cases) "
