@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -272,7 +273,8 @@ def rapport(
     if zeros not in ("visible", "protected"):
         raise typer.BadParameter("visible eller protected", param_hint="--zeros")
     # The helper process starts before the statistics are imported, so its start overlaps them.
-    with helper.running(), _progress(sys.stderr.isatty()) as progress:
+    drawing = helper.running() if {"html", "pdf", "xlsx"} & set(chosen) else contextlib.nullcontext()
+    with drawing, _progress(sys.stderr.isatty()) as progress:
         from .rapport import make_report
 
         task = progress.add_task("Uppföljning", total=None)

@@ -120,7 +120,7 @@ _helper: _Helper | None = None
 def running() -> Iterator[None]:
     """Start the helper for the duration of the block (once: nested blocks share it)."""
     global _helper
-    if _helper is not None:
+    if _helper is not None or not sys.executable:
         yield
         return
     try:
