@@ -194,8 +194,11 @@ def _serve() -> None:
             answer = (job_id, True, JOBS[job](*args))
         except Exception:  # noqa: BLE001 — the caller redoes the job and gets the real error there
             answer = (job_id, False, None)
-        pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
-        out.flush()
+        try:
+            pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+        except OSError:  # the caller is gone (killed, or done without this answer): nothing to do
+            os._exit(0)
 
 
 if __name__ == "__main__":
