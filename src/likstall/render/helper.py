@@ -4,8 +4,8 @@ vl-convert starts a JavaScript engine on its first chart (≈ 0,6 s here) and ho
 it converts, so a thread gains nothing; a second process uses the second core. `likstall rapport`
 starts the helper before it imports and computes the statistics, so the engine's start overlaps
 them; then the charts are converted and the Excel workbook written there while this process renders
-the HTML and the CSV files. The helper is handed chart specifications and table views — values that
-have already passed the disclosure gate — never the store or the FollowUp.
+the HTML and the CSV files. The helper is handed the rows of each chart and the table views — values
+that have already passed the disclosure gate — never the store, the FollowUp or the key.
 
 The helper is `python -m likstall.render.helper`, spoken to with pickled jobs over its own pipes
 (not multiprocessing, which would import the caller's main script again in the child). Without a
@@ -23,7 +23,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-TIMEOUT_S = 300
+TIMEOUT_S = 120  # per job; a chart takes well under a second, the national workbook a few seconds
 _TINY_SPEC = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}}
 
 
