@@ -2,7 +2,9 @@
 
 Measured as ratios within one run as well as seconds, since the machines are shared and noisy:
 1. ingest: `likstall ingest` of generated CSV against DuckDB's bare `read_csv` of the same files
-   (the floor: reading each file once), wall time and peak memory of each as a child process;
+   (the floor: reading each file once), wall time and peak memory of each as a child process —
+   demo data at about 55 k, 110 k and 1,1 M placements, and 10 M placements + 10 M cases written by
+   `bigdata.py` (`--big N`; 0 skips it);
 2. the yearly report for the Stockholm demo (HTML + Excel + CSV) end to end, the Python start and
    imports apart, and the same command for a national-scale store (290 districts × 10 years);
 3. statistics against peers (`peers.py`: lifelines, pandas, esda);
