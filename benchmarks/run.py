@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,8 +65,6 @@ def bench_ingest_big(placements: int, tmp: Path, env) -> dict:
     subprocess.run([PY, str(HERE / "bigdata.py"), str(data), "--placements", str(placements)], check=True,
                    stdout=subprocess.DEVNULL, env=env)
     r = {"districts": 290, "placements": placements, "cases": placements, **_ingest_against_bare(data, tmp, env)}
-    import shutil
-
     shutil.rmtree(data)
     return r
 

@@ -15,7 +15,7 @@ empty, and large input buffers do not outlive their use. Measured cost: about 10
 
 The guard does not cover DuckDB re-using an evicted buffer under memory pressure; the ingest drops
 its raw staging tables before it writes anything to the store for that reason (ingest/load.py).
-On other C libraries this is a no-op, reported by `large_blocks_fresh()`.
+On other C libraries this is a no-op; `fresh_large_blocks()` returns False there.
 """
 
 from __future__ import annotations
@@ -41,8 +41,4 @@ def fresh_large_blocks() -> bool:
         _active = bool(libc.mallopt(_M_MMAP_THRESHOLD, THRESHOLD))
     except (OSError, AttributeError):
         _active = False
-    return _active
-
-
-def large_blocks_fresh() -> bool:
     return _active

@@ -68,11 +68,12 @@ def test_a_helper_that_dies_is_replaced_by_this_process(fu, alone, tmp_path):
 
 def test_a_job_that_fails_in_the_helper_fails_here_with_the_real_error(tmp_path):
     with helper.running():
-        job = helper.PendingSvg({"mark": "no-such-mark", "data": {"values": []}})
-        with pytest.raises(ValueError):
+        job = helper.PendingChart("no-such-chart", {"rows": []}, "sv")
+        with pytest.raises(KeyError):
             job.get()
         assert helper.active()  # one failed job does not stop the helper
-        assert "<svg" in str(helper.PendingSvg({"data": {"values": [{"x": 1}]}, "mark": "point"}))
+        rows = [{"year": "2021", "rate": 1.5, "group": "Staden"}]
+        assert "<svg" in str(helper.PendingChart("trend_chart", {"rows": rows}, "sv"))
 
 
 def test_the_helper_is_not_given_the_key(monkeypatch):

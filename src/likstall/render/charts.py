@@ -26,7 +26,7 @@ STOCKHOLM_TILES = {
 }
 
 
-def draw(kind: str, data: dict, lang: str) -> str | helper.PendingSvg:
+def draw(kind: str, data: dict, lang: str) -> str | helper.PendingChart:
     """The chart as SVG; drawn in the report's helper process when one runs."""
     return helper.PendingChart(kind, data, lang) if helper.active() else helper.chart_svg(kind, data, lang)
 
@@ -63,14 +63,14 @@ def funnel(fu: FollowUp) -> tuple[str, list[str]]:
 
 def km_curves(fu: FollowUp) -> str | None:
     lang = fu.settings.lang
+    if not fu.curves:
+        return None
     city = "Hela staden" if lang == "sv" else "Whole city"
     rows = []
     for name, tab in fu.curves.items():
         label = city if name == TOTAL else name
         rows.extend({"time": float(t), "survival": float(s), "group": label}
                     for t, s in zip(tab["time"], tab["survival"]))
-    if not fu.curves:
-        return None
     return draw("km_curves", {"rows": rows, "city": city}, lang)
 
 

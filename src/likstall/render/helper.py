@@ -45,7 +45,7 @@ def _write_workbook(*args) -> None:
     write_workbook(*args)
 
 
-JOBS: dict[str, Callable] = {"svg": vegalite_to_svg, "chart": chart_svg, "workbook": _write_workbook}
+JOBS: dict[str, Callable] = {"chart": chart_svg, "workbook": _write_workbook}
 
 
 class _Helper:
@@ -156,24 +156,18 @@ class Pending:
         return self._value
 
 
-class PendingSvg(Pending):
-    """An SVG being drawn in the helper; Jinja's `safe` filter and `str()` wait for it."""
+class PendingChart(Pending):
+    """A chart drawn as SVG from plain rows in the helper (render/chart_specs.py, Altair included);
+    Jinja's `safe` filter and `str()` wait for it."""
 
-    def __init__(self, spec: dict):
-        super().__init__("svg", spec)
+    def __init__(self, kind: str, data: dict, lang: str):
+        super().__init__("chart", kind, data, lang)
 
     def __html__(self) -> str:
         return self.get()
 
     def __str__(self) -> str:
         return self.get()
-
-
-class PendingChart(PendingSvg):
-    """A chart drawn from plain rows in the helper (render/chart_specs.py), Altair included."""
-
-    def __init__(self, kind: str, data: dict, lang: str):
-        Pending.__init__(self, "chart", kind, data, lang)
 
 
 def _serve() -> None:

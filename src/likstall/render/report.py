@@ -42,8 +42,6 @@ class Section:
     after: list[str] = field(default_factory=list)
 
 
-_atomic_write = atomic_write
-
 
 def _hidden_caption(hidden: list[str], lang: str) -> str:
     return f"{t('not_drawn', lang)}: {', '.join(hidden)}." if hidden else ""
@@ -238,7 +236,7 @@ def write_view_csvs(fu: FollowUp, folder: Path, views: list[View] | None = None)
         for row in v.rows:
             w.writerow([neutralise(c.display) if c.is_label or c.status or c.value is None or "(" in c.display
                         else fmt.num(c.value, c.decimals, "sv").replace("\u00a0", "") for c in row])
-        _atomic_write(folder / f"{v.name}.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"))
+        atomic_write(folder / f"{v.name}.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"))
         names.append(f"{v.name}.csv")
     return names
 
@@ -250,7 +248,7 @@ def write_findings_csv(fu: FollowUp, path: Path) -> None:
     for f in fu.findings:
         w.writerow([neutralise(f.district), f.indicator, f.direction, _num(f.estimate), _num(f.ci_low),
                     _num(f.ci_high), _num(f.q_value)])
-    _atomic_write(path, buf.getvalue().encode("utf-8"))
+    atomic_write(path, buf.getvalue().encode("utf-8"))
 
 
 def _num(x) -> str:
@@ -268,23 +266,21 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
     suffix = "" if fu.settings.lang == "sv" else "-en"
     stem = f"uppfoljning-{fu.year}{suffix}"
     views = all_views(fu)  # once, for every format
-    html = None
-    if "html" in formats or "pdf" in formats:
+    pages = "html" in formats or "pdf" in formats
+    if pages:
         say("HTML")
-        secs = sections(fu, {v.name: v for v in views})  # with a helper, the charts are drawn there
-        # The workbook after the charts: the helper writes it while the HTML is put together here.
-        excel = _excel_job(fu, out / f"{stem}.xlsx", views) if "xlsx" in formats else None
-        html = render_html(fu, views, secs)
-    else:
-        excel = _excel_job(fu, out / f"{stem}.xlsx", views) if "xlsx" in formats else None
+    secs = sections(fu, {v.name: v for v in views}) if pages else None  # with a helper, the charts are drawn there
+    # The workbook after the charts: the helper writes it while the HTML is put together here.
+    excel = _excel_job(fu, out / f"{stem}.xlsx", views) if "xlsx" in formats else None
+    html = render_html(fu, views, secs) if pages else None
     if "html" in formats:
-        _atomic_write(out / f"{stem}.html", html.encode("utf-8"))
+        atomic_write(out / f"{stem}.html", html.encode("utf-8"))
         written["html"] = str(out / f"{stem}.html")
     if "pdf" in formats:
         say("PDF")
         from weasyprint import HTML
 
-        _atomic_write(out / f"{stem}.pdf", HTML(string=html).write_pdf())
+        atomic_write(out / f"{stem}.pdf", HTML(string=html).write_pdf())
         written["pdf"] = str(out / f"{stem}.pdf")
     if "xlsx" in formats:
         say("Excel")

@@ -7,9 +7,10 @@ Numbers are left as numbers.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .atomic import atomic_write
 
 if TYPE_CHECKING:  # pandas is imported where a DataFrame is written, not for `neutralise`
     import pandas as pd
@@ -33,6 +34,5 @@ def write_csv(df: pd.DataFrame, path: str | Path, *, decimal: str = ",") -> None
         if safe[c].dtype == object or pd.api.types.is_string_dtype(safe[c]):
             safe[c] = safe[c].map(neutralise)
     safe.columns = [neutralise(str(c)) for c in safe.columns]
-    tmp = path.with_name(f".{path.name}.tmp")
-    safe.to_csv(tmp, sep=";", decimal=decimal, index=False, encoding="utf-8-sig")
-    os.replace(tmp, path)
+    text = safe.to_csv(sep=";", decimal=decimal, index=False, lineterminator="\n")
+    atomic_write(path, ("\ufeff" + text).encode("utf-8"))

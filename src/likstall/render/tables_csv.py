@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
 from ..disclosure.cells import TOTAL, CellKey
 from ..disclosure.gate import Publication, PublishedTable
+from .atomic import atomic_write
 from .safe_csv import neutralise
 
 COLUMNS = ("table", "measure", "unit", "district", "region", "year", "sex", "age_band", "target_group",
@@ -72,7 +72,5 @@ def write_tables_csv(pub: Publication, path: str | Path) -> int:
     for r in rows(pub):
         w.writerow({k: neutralise(v) for k, v in r.items()})
         n += 1
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, buf.getvalue().encode("utf-8"))
     return n
