@@ -77,7 +77,9 @@ def test_tables_csv_matches_the_publication_and_findings_use_published_cells(rep
         if row["status"] == "..":
             assert row["value"] == ""
     findings = list(csv.DictReader(open(out / "findings.csv", encoding="utf-8")))
-    assert tuple(findings[0]) == ("district", "indicator", "direction", "estimate", "ci_low", "ci_high", "q_value")
+    assert tuple(findings[0]) == ("district", "indicator", "direction", "estimate", "ci_low", "ci_high", "q_value",
+                                  "text_sv")
+    assert [f["text_sv"] for f in findings] == [f.text_sv for f in fu.findings]
     for f in findings:
         if f["indicator"].startswith("placeringar"):
             base = pub.tables["placements_by_type"].cell(district=f["district"], placement_type="skyddat_boende")
@@ -113,7 +115,7 @@ def test_report_files_are_written_and_safe(report):
     assert set(r["written"]) == {"html", "pdf", "xlsx", "csv"}
     assert (out / "uppfoljning-2021.pdf").read_bytes()[:4] == b"%PDF"
     wb = load_workbook(out / "uppfoljning-2021.xlsx")
-    assert wb.sheetnames[0] == "Definitioner" and len(wb.sheetnames) > 10
+    assert wb.sheetnames[:3] == ["Innehåll", "Definitioner", "Fynd"] and len(wb.sheetnames) > 10
     found_suppressed = False
     for ws in wb.worksheets:
         for row in ws.iter_rows(values_only=True):

@@ -176,7 +176,9 @@ def _serve() -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
     inp = sys.stdin.buffer
     vegalite_to_svg(_TINY_SPEC)  # the engine's start, while the caller computes
-    from . import chart_specs, workbook  # noqa: F401  (Altair, openpyxl)
+    import openpyxl  # noqa: F401  (workbook.py imports it only when a workbook is written)
+
+    from . import chart_specs, workbook  # noqa: F401  (Altair)
 
     while True:
         try:

@@ -22,6 +22,7 @@ from .i18n import t
 from .safe_csv import neutralise
 from .tables_csv import write_tables_csv
 from .views import View, all_views
+from .workbook import flat_columns, flat_value
 
 
 
@@ -222,32 +223,56 @@ def write_excel(fu: FollowUp, path: Path, views: list[View] | None = None) -> No
 def _excel_job(fu: FollowUp, path: Path, views: list[View]) -> helper.Pending:
     """The workbook is written by the helper process when one runs (render/helper.py)."""
     lang = fu.settings.lang
-    return helper.Pending("workbook", path, f"{t('title', lang)} {fu.year}", methods_text(fu), views, lang)
+    return helper.Pending("workbook", path, f"{t('title', lang)} {fu.year}", methods_text(fu), views, lang,
+                          _findings_rows(fu))
+
+
+def _findings_rows(fu: FollowUp) -> list[dict]:
+    """The findings as plain rows (for the workbook's findings sheet, in the helper process too)."""
+    sv = fu.settings.lang == "sv"
+    return [{"text": f.text_sv if sv else f.text_en, "district": fu.name(f.district), "indicator": f.indicator,
+             "direction": f.direction, "estimate": f.estimate, "ci_low": f.ci_low, "ci_high": f.ci_high,
+             "q_value": f.q_value, "unit": f.unit} for f in fu.findings]
 
 
 def write_view_csvs(fu: FollowUp, folder: Path, views: list[View] | None = None) -> list[str]:
-    """Per-table CSVs for Swedish Excel: `;`, decimal comma, UTF-8 with BOM."""
+    """Per-table CSVs for Swedish Excel: `;`, decimal comma, UTF-8 with BOM. The same flat columns as the
+    workbook (value, lower, upper, n, status): numbers are written plainly, so they read back as numbers
+    (`pandas.read_csv(sep=";", decimal=",")`); only text goes through the formula guard."""
+    lang = fu.settings.lang
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for v in views or all_views(fu):
+        cols = flat_columns(v, lang)
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-        w.writerow([neutralise(h) for h in v.headers])
+        w.writerow([neutralise(c.header) for c in cols])
         for row in v.rows:
-            w.writerow([neutralise(c.display) if c.is_label or c.status or c.value is None or "(" in c.display
-                        else fmt.num(c.value, c.decimals, "sv").replace("\u00a0", "") for c in row])
+            out = []
+            for c in cols:
+                val = flat_value(row[c.index], c) if c.index < len(row) else None
+                if val is None:
+                    out.append("")
+                elif c.numeric:
+                    out.append(f"{val:.{0 if isinstance(val, int) else c.decimals}f}".replace(".", ","))
+                else:
+                    out.append(val if c.part == "status" else neutralise(val))
+            w.writerow(out)
         atomic_write(folder / f"{v.name}.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"))
         names.append(f"{v.name}.csv")
     return names
 
 
 def write_findings_csv(fu: FollowUp, path: Path) -> None:
+    """The findings with their sentence: `text_sv` (or `text_en` with --lang en) as the last column."""
+    sv = fu.settings.lang == "sv"
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["district", "indicator", "direction", "estimate", "ci_low", "ci_high", "q_value"])
+    w.writerow(["district", "indicator", "direction", "estimate", "ci_low", "ci_high", "q_value",
+                "text_sv" if sv else "text_en"])
     for f in fu.findings:
         w.writerow([neutralise(f.district), f.indicator, f.direction, _num(f.estimate), _num(f.ci_low),
-                    _num(f.ci_high), _num(f.q_value)])
+                    _num(f.ci_high), _num(f.q_value), neutralise(f.text_sv if sv else f.text_en)])
     atomic_write(path, buf.getvalue().encode("utf-8"))
 
 

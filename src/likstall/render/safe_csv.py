@@ -2,7 +2,9 @@
 
 `;` as separator, UTF-8 with BOM, and any text cell starting with = + - @ (or a tab or carriage
 return, which Excel strips before looking) prefixed with an apostrophe so it stays text.
-Numbers are left as numbers.
+The guard is for text: numbers are left as numbers (callers pass numbers as numbers, or write their
+formatted numbers without the guard), and the status symbols `..`, `-` and `.` are left as they are —
+a lone `-` is no formula, and a spreadsheet shows it as the dash it is.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ if TYPE_CHECKING:  # pandas is imported where a DataFrame is written, not for `n
     import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+STATUS_SYMBOLS = frozenset({"..", "-", "."})
 
 
 def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """Text that could start a formula gets a leading apostrophe; anything else is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and value not in STATUS_SYMBOLS:
         return "'" + value
     return value
 

@@ -5,7 +5,8 @@ placement_type, referring_unit, value, ci_low, ci_high, status. Margins carry `t
 dimension; a dimension the table does not use is empty; status is "" (published), ".."
 (suppressed for confidentiality), "-" (not reported) or "." (not applicable); value is empty
 unless published. Written from the Publication only, through `safe_csv` (UTF-8, comma-separated
-as machine-readable CSV is; text cells that could start a formula are neutralised).
+as machine-readable CSV is; text cells that could start a formula are neutralised — numbers and the
+status symbols are written plainly, so that `-1` reads back as a number).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ COLUMNS = ("table", "measure", "unit", "district", "region", "year", "sex", "age
            "placement_type", "referring_unit", "value", "ci_low", "ci_high", "status")
 DIMS = ("sex", "age_band", "target_group", "placement_type", "referring_unit")
 DECISION_MEASURE = {"beviljad": "granted_", "avslag": "refused_"}
+NUMERIC = ("value", "ci_low", "ci_high")  # written by _fmt from floats: digits, '-', '.', 'e' only
 
 
 def cell_row(pub: Publication, table: PublishedTable, cell) -> dict:
@@ -70,7 +72,7 @@ def write_tables_csv(pub: Publication, path: str | Path) -> int:
     w.writeheader()
     n = 0
     for r in rows(pub):
-        w.writerow({k: neutralise(v) for k, v in r.items()})
+        w.writerow({k: v if k in NUMERIC else neutralise(v) for k, v in r.items()})
         n += 1
     atomic_write(path, buf.getvalue().encode("utf-8"))
     return n

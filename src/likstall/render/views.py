@@ -25,6 +25,9 @@ class VCell:
     status: str = ""  # "", "..", "-", "."
     decimals: int = 0
     is_label: bool = False
+    ci_low: float | None = None  # the interval, on the same scale as value (None where none is published)
+    ci_high: float | None = None
+    n: int | None = None  # the count behind the value, where the view has one
 
 
 @dataclass
@@ -54,9 +57,11 @@ def _cell(fu: FollowUp, table: str, district: str, decimals: int = 1, *, with_ci
         return VCell(c.status, status=c.status)
     v = c.value * scale
     text = fmt.num(v, decimals, lang) if decimals else fmt.integer(v, lang)
+    lo = hi = None
     if with_ci and c.ci_low is not None and c.ci_high is not None:
-        text += f" ({fmt.ci(c.ci_low * scale, c.ci_high * scale, decimals, lang)})"
-    return VCell(text, v, "", decimals)
+        lo, hi = c.ci_low * scale, c.ci_high * scale
+        text += f" ({fmt.ci(lo, hi, decimals, lang)})"
+    return VCell(text, v, "", decimals, ci_low=lo, ci_high=hi)
 
 
 def _label(text: str) -> VCell:
