@@ -223,8 +223,10 @@ def write_excel(fu: FollowUp, path: Path, views: list[View] | None = None) -> No
 def _excel_job(fu: FollowUp, path: Path, views: list[View]) -> helper.Pending:
     """The workbook is written by the helper process when one runs (render/helper.py)."""
     lang = fu.settings.lang
+    tables = [{"name": tab.name, "title": tab.title, "unit": tab.unit, "method": tab.method}
+              for tab in fu.publication.tables.values()]
     return helper.Pending("workbook", path, f"{t('title', lang)} {fu.year}", methods_text(fu), views, lang,
-                          _findings_rows(fu))
+                          _findings_rows(fu), tables)
 
 
 def _findings_rows(fu: FollowUp) -> list[dict]:

@@ -172,9 +172,10 @@ def _shorten(text: str, limit: int = MAX_SHEET) -> str:
 
 
 def write_workbook(path: Path, title: str, methods: list[str], views: list[View], lang: str,
-                   findings: list[dict] | None = None) -> None:
+                   findings: list[dict] | None = None, tables: list[dict] | None = None) -> None:
     """`findings`: dicts with text, district (a name), indicator, direction, estimate, ci_low, ci_high,
-    q_value and unit, in the report's language."""
+    q_value and unit, in the report's language. `tables`: the publication's tables (name, title, unit,
+    method), defined on the definitions sheet under the names `tables.csv` uses."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -184,7 +185,7 @@ def write_workbook(path: Path, title: str, methods: list[str], views: list[View]
     contents.title = _t(FIXED_SHEETS["contents"], lang)
     defs = wb.create_sheet(_t(FIXED_SHEETS["definitions"], lang))
     fnd = wb.create_sheet(_t(FIXED_SHEETS["findings"], lang))
-    _definitions_sheet(defs, title, methods, views, lang)
+    _definitions_sheet(defs, title, methods, views, lang, tables or [])
     _findings_sheet(fnd, findings or [], lang)
     for v, name in zip(views, names):
         _view_sheet(wb.create_sheet(name), v, lang)
@@ -227,7 +228,7 @@ def _contents_sheet(ws, title: str, entries: list[tuple[str, str]], lang: str) -
     ws.freeze_panes = "A4"
 
 
-def _definitions_sheet(ws, title: str, methods: list[str], views: list[View], lang: str) -> None:
+def _definitions_sheet(ws, title: str, methods: list[str], views: list[View], lang: str, tables: list[dict]) -> None:
     from openpyxl.styles import Alignment
 
     sv = lang == "sv"
@@ -246,7 +247,19 @@ def _definitions_sheet(ws, title: str, methods: list[str], views: list[View], la
             for col, val in enumerate((v.title, name, unit, note), start=1):
                 ws.cell(row=r, column=col, value=neutralise(val) if val else None).alignment = wrap
             r += 1
-    r += 1
+    if tables:
+        r += 1
+        ws.cell(row=r, column=1, value="Tabellerna i tables.csv" if sv else "The tables of tables.csv")
+        _bold(ws.cell(row=r, column=1))
+        r += 1
+        _header_row(ws, r, ["table", "Titel" if sv else "Title", "Enhet" if sv else "Unit",
+                            "Metod" if sv else "Method"])
+        for tab in tables:
+            r += 1
+            for col, key in enumerate(("name", "title", "unit", "method"), start=1):
+                val = tab.get(key)
+                ws.cell(row=r, column=col, value=neutralise(val) if val else None).alignment = wrap
+    r += 2
     ws.cell(row=r, column=1, value="Metod" if sv else "Method")
     _bold(ws.cell(row=r, column=1))
     for p in methods:
