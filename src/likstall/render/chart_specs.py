@@ -3,6 +3,12 @@
 The rows come from `charts.py`, which takes them from the FollowUp's published cells only; this
 module just draws. It is kept apart so that the drawing — Altair and vl-convert — can run in the
 report's helper process (render/helper.py) and the main process never imports Altair.
+
+Swedish charts read as Swedish text does: the spec carries the sv-SE number locale (decimal comma,
+a non-breaking space between thousands as in the tables, and "100 %" with the space), so every axis,
+legend and label formats like the report. Every text is dark on white, or on a tile map white or
+black by the tile's own colour, whichever gives the higher contrast (≥ 4,5:1, WCAG AA); the tile
+colours are fixed classes computed here so that the contrast can be checked from the spec.
 """
 
 from __future__ import annotations
@@ -13,27 +19,118 @@ import pandas as pd
 from .i18n import t
 
 BLUE = "#2b6cb0"
+TEXT = "#1a1a1a"  # 17:1 on white
+WHITE = "#ffffff"
+BLACK = "#000000"  # on a tile: white or black always reaches ≥ 4,58:1 (√21), a dark grey not always
+NO_VALUE = "#d9d9d9"  # a tile whose value is suppressed
+# ColorBrewer Blues, 5 classes (light to dark): sequential, no judgement in the colour.
+TILE_CLASSES = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
+
+# d3-format locales. sv-SE as vl-convert ships it (decimal comma, U+00A0 thousands, as fmt.py's Babel
+# output), plus the per-cent sign with its space: "100 %".
+FORMAT_LOCALE = {
+    "sv": {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0kr"], "percent": "\u00a0%"},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["£", ""]},
+}
 
 
 def spec(kind: str, data: dict, lang: str) -> dict:
-    return _base_config(DRAW[kind](data, lang)).to_dict()
+    return _base_config(DRAW[kind](data, lang), lang).to_dict()
 
 
-def _base_config(chart):
-    return chart.configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11) \
-        .configure_title(fontSize=13, anchor="start")
+def _base_config(chart, lang: str):
+    # One configure() call: a later configure(...) would replace what configure_axis() etc. had set.
+    return chart.configure(
+        locale={"number": FORMAT_LOCALE.get(lang, FORMAT_LOCALE["en"])},
+        view={"stroke": None},
+        axis={"labelFontSize": 11, "titleFontSize": 11, "labelColor": TEXT, "titleColor": TEXT,
+              "labelOverlap": True, "labelFlush": True},
+        legend={"labelColor": TEXT, "titleColor": TEXT, "labelFontSize": 11, "titleFontSize": 11,
+                "titleLimit": 0, "labelLimit": 0},  # 0: never cut a legend text ("per 10 000 invånare" in full)
+        title={"fontSize": 13, "anchor": "start", "color": TEXT, "limit": 0},
+    )
+
+
+# --- contrast (WCAG 2.x) ------------------------------------------------------------------------------
+
+def luminance(hex_colour: str) -> float:
+    """Relative luminance of an sRGB colour '#rrggbb' (WCAG 2.x)."""
+    h = hex_colour.lstrip("#")
+    rgb = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_on(fill: str) -> str:
+    """White or black text, whichever contrasts more with `fill`: the two ratios multiply to 21, so the
+    larger is at least √21 ≈ 4,58 — AA for any fill."""
+    return WHITE if contrast(WHITE, fill) >= contrast(BLACK, fill) else BLACK
+
+
+# --- charts --------------------------------------------------------------------------------------------
+
+def _classes(values: list[float]) -> list[float]:
+    """Four thresholds for five classes: quintiles of the shown values, rounded to one decimal and
+    kept strictly increasing (equal values would leave a class with no tiles and a legend of repeats)."""
+    s = pd.Series(sorted(values), dtype=float)
+    cuts = []
+    for q in (0.2, 0.4, 0.6, 0.8):
+        c = round(float(s.quantile(q)), 1)
+        if not cuts or c > cuts[-1]:
+            cuts.append(c)
+    return cuts
+
+
+def _palette(k: int) -> list[str]:
+    """k classes spread over the five blues (light to dark)."""
+    if k <= 1:
+        return [TILE_CLASSES[2]]
+    return [TILE_CLASSES[round(i * (len(TILE_CLASSES) - 1) / (k - 1))] for i in range(k)]
+
+
+def tile_colours(rows: list[dict]) -> tuple[list[float], list[str], list[str]]:
+    """The tile map's thresholds, its class colours and each row's tile colour (grey where no value is shown)."""
+    shown = [r["value"] for r in rows if r["value"] is not None]
+    cuts = _classes(shown) if shown else []
+    colours = _palette(len(cuts) + 1)
+    fills = []
+    for r in rows:
+        if r["value"] is None:
+            fills.append(NO_VALUE)
+        else:
+            fills.append(colours[sum(r["value"] >= c for c in cuts)])
+    return cuts, colours, fills
 
 
 def tile_map(data: dict, lang: str):
-    df = pd.DataFrame(data["rows"])
+    rows = [dict(r) for r in data["rows"]]
+    cuts, colours, fills = tile_colours(rows)
+    for r, fill in zip(rows, fills):
+        r["fill"], r["ink"] = fill, text_on(fill)
+        r["description"] = f"{r['name']}: {r['label']}"
+    df = pd.DataFrame(rows)
+    legend_title = "per 10 000 invånare" if lang == "sv" else "per 10,000 inhabitants"
     base = alt.Chart(df).encode(x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
-    rect = base.mark_rect(stroke="white", strokeWidth=3).encode(
-        color=alt.condition("datum.value === null", alt.value("#d9d9d9"),
-                            alt.Color("value:Q", scale=alt.Scale(scheme="blues"),
-                                      legend=alt.Legend(title="per 10 000" if lang == "sv" else "per 10,000"))))
-    name = base.mark_text(dy=-8, fontSize=9).encode(text="name:N")
-    val = base.mark_text(dy=8, fontSize=12, fontWeight="bold").encode(text="label:N")
-    return (rect + name + val).properties(width=110 * 5, height=70 * 4, title=t("map", lang))
+    colour = alt.Color("value:Q", title=legend_title, legend=alt.Legend(title=legend_title, format=".1f", orient="bottom",
+                                                          direction="horizontal", gradientLength=320),
+                       scale=alt.Scale(type="threshold", domain=cuts, range=colours)) if cuts else alt.value(NO_VALUE)
+    # Tiles with a value are coloured by class (with the legend); a suppressed tile is grey. Two layers,
+    # because Vega-Lite drops a mark whose value is missing from a continuous scale.
+    shown = "isValid(datum.value) && isFinite(datum.value)"
+    rect = base.transform_filter(shown).mark_rect(stroke="white", strokeWidth=3).encode(
+        description="description:N", color=colour)
+    missing = base.transform_filter(f"!({shown})").mark_rect(stroke="white", strokeWidth=3, color=NO_VALUE).encode(
+        description="description:N")
+    # The text colour per tile is in the data (`ink`), chosen above for contrast with that tile.
+    name = base.mark_text(dy=-8, fontSize=9, aria=False).encode(text="name:N", fill=alt.Fill("ink:N", scale=None, legend=None))
+    val = base.mark_text(dy=8, fontSize=12, fontWeight="bold", aria=False).encode(
+        text="label:N", fill=alt.Fill("ink:N", scale=None, legend=None))
+    return alt.layer(rect, missing, name, val).properties(width=110 * 5, height=70 * 4, title=t("map", lang))
 
 
 def funnel(data: dict, lang: str):
@@ -47,9 +144,11 @@ def funnel(data: dict, lang: str):
     target = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#444").encode(y="y:Q")
     pts = pd.DataFrame(data["points"])
     points = alt.Chart(pts).mark_circle(size=70, color=BLUE).encode(
-        x=alt.X("expected:Q", title="förväntat antal" if lang == "sv" else "expected count"),
-        y=alt.Y("ratio:Q", title="observerat/förväntat" if lang == "sv" else "observed/expected"))
-    labels = alt.Chart(pts).mark_text(dx=6, align="left", fontSize=9).encode(
+        x=alt.X("expected:Q", title="förväntat antal" if lang == "sv" else "expected count",
+                axis=alt.Axis(tickCount=8)),
+        y=alt.Y("ratio:Q", title="observerat/förväntat" if lang == "sv" else "observed/expected",
+                axis=alt.Axis(format=".1f", tickCount=6)))
+    labels = alt.Chart(pts).mark_text(dx=6, align="left", fontSize=9, color=TEXT).encode(
         x="expected:Q", y="ratio:Q", text="name:N")
     return alt.layer(*layers, target, points, labels).properties(width=520, height=300, title=t("funnel", lang))
 
@@ -57,18 +156,36 @@ def funnel(data: dict, lang: str):
 def km_curves(data: dict, lang: str):
     city = data["city"]
     return alt.Chart(pd.DataFrame(data["rows"])).mark_line(interpolate="step-after").encode(
-        x=alt.X("time:Q", title="dygn" if lang == "sv" else "days", scale=alt.Scale(domain=[0, 180], clamp=True)),
-        y=alt.Y("survival:Q", title="andel kvar" if lang == "sv" else "share remaining", axis=alt.Axis(format="%")),
+        x=alt.X("time:Q", title="dygn" if lang == "sv" else "days", scale=alt.Scale(domain=[0, 180], clamp=True),
+                axis=alt.Axis(values=[0, 30, 60, 90, 120, 150, 180])),
+        y=alt.Y("survival:Q", title="andel kvar" if lang == "sv" else "share remaining",
+                axis=alt.Axis(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0])),
         color=alt.Color("group:N", scale=alt.Scale(scheme="tableau10"), title=None),
         strokeDash=alt.condition(f"datum.group === '{city}'", alt.value([1, 0]), alt.value([4, 2])),
     ).properties(width=520, height=280, title=t("km", lang))
 
 
+def has_intervals(rows: list[dict]) -> bool:
+    return bool(rows) and all(r.get("lower") is not None and r.get("upper") is not None for r in rows)
+
+
 def trend_chart(data: dict, lang: str):
-    return alt.Chart(pd.DataFrame(data["rows"])).mark_line(point=True).encode(
-        x=alt.X("year:O", title=None), y=alt.Y("rate:Q", title=t("per_10000", lang)),
-        color=alt.Color("group:N", scale=alt.Scale(scheme="tableau10"), title=None),
-    ).properties(width=520, height=260, title=t("trend_chart", lang))
+    """Rates per group and year; with `lower`/`upper` in every row the 95 % interval is drawn as a band
+    and the axis says so — without them the axis promises no interval."""
+    rows = data["rows"]
+    intervals = has_intervals(rows)
+    unit = "per 10 000 invånare" if lang == "sv" else "per 10,000 inhabitants"
+    title = f"{unit} ({'95 % KI, skuggat' if lang == 'sv' else '95% CI, shaded'})" if intervals else unit
+    df = pd.DataFrame(rows)
+    colour = alt.Color("group:N", scale=alt.Scale(scheme="tableau10"), title=None)
+    x = alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0))
+    line = alt.Chart(df).mark_line(point=True).encode(x=x, y=alt.Y("rate:Q", title=title), color=colour)
+    layers = [line]
+    if intervals:
+        band = alt.Chart(df).mark_area(opacity=0.15).encode(x=x, y=alt.Y("lower:Q", title=title), y2="upper:Q",
+                                                              color=colour)
+        layers.insert(0, band)
+    return alt.layer(*layers).properties(width=520, height=260, title=t("trend_chart", lang))
 
 
 DRAW = {"tile_map": tile_map, "funnel": funnel, "km_curves": km_curves, "trend_chart": trend_chart}
