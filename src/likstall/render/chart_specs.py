@@ -35,7 +35,41 @@ FORMAT_LOCALE = {
 
 
 def spec(kind: str, data: dict, lang: str) -> dict:
-    return _base_config(DRAW[kind](data, lang), lang).to_dict()
+    out = _base_config(DRAW[kind](data, lang), lang).to_dict()
+    out["description"] = DESCRIBE[kind](data, lang)
+    return out
+
+
+def with_title(svg: str, text: str) -> str:
+    """The SVG with a <title> as its first child: the chart's text alternative, read by screen readers
+    in the HTML and used by WeasyPrint as the Alt text of the Figure in the tagged PDF."""
+    import html
+
+    end = svg.index(">", svg.index("<svg")) + 1
+    return f"{svg[:end]}<title>{html.escape(text, quote=False)}</title>{svg[end:]}"
+
+
+def _dec(x: float, decimals: int, lang: str) -> str:
+    text = f"{x:.{decimals}f}"
+    return text.replace(".", ",") if lang == "sv" else text
+
+
+def _describe_tiles(data: dict, lang: str) -> str:
+    values = ", ".join(f"{r['name']} {r['label']}" for r in data["rows"])
+    return f"{t('map', lang)}: {values}."
+
+
+def _describe_funnel(data: dict, lang: str) -> str:
+    ratios = ", ".join(f"{p['name']} {_dec(p['ratio'], 2, lang)}" for p in data["points"])
+    lead = "observerat/förväntat per stadsdel" if lang == "sv" else "observed/expected by district"
+    return f"{t('funnel', lang)}. {lead.capitalize()}: {ratios}."
+
+
+def _describe_with_table(key: str):
+    def describe(data: dict, lang: str) -> str:
+        rest = "Värdena står i tabellen under diagrammet." if lang == "sv" else "The values are in the table below the chart."
+        return f"{t(key, lang)}. {rest}"
+    return describe
 
 
 def _base_config(chart, lang: str):
@@ -189,3 +223,5 @@ def trend_chart(data: dict, lang: str):
 
 
 DRAW = {"tile_map": tile_map, "funnel": funnel, "km_curves": km_curves, "trend_chart": trend_chart}
+DESCRIBE = {"tile_map": _describe_tiles, "funnel": _describe_funnel, "km_curves": _describe_with_table("km"),
+            "trend_chart": _describe_with_table("trend_chart")}

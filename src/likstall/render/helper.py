@@ -34,9 +34,10 @@ def vegalite_to_svg(spec: dict) -> str:
 
 
 def chart_svg(kind: str, data: dict, lang: str) -> str:
-    from .chart_specs import spec
+    from .chart_specs import spec, with_title
 
-    return vegalite_to_svg(spec(kind, data, lang))
+    s = spec(kind, data, lang)
+    return with_title(vegalite_to_svg(s), s["description"])
 
 
 def _write_workbook(*args) -> None:

@@ -307,7 +307,9 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
         say("PDF")
         from weasyprint import HTML
 
-        atomic_write(out / f"{stem}.pdf", HTML(string=html).write_pdf())
+        # Tagged PDF/UA-1: a structure tree (headings, tables with TH/TD, figures with their text), the
+        # document's language from <html lang> and its title from <title>, shown as the window title.
+        atomic_write(out / f"{stem}.pdf", HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"))
         written["pdf"] = str(out / f"{stem}.pdf")
     if "xlsx" in formats:
         say("Excel")
