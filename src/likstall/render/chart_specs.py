@@ -141,6 +141,15 @@ def tile_colours(rows: list[dict]) -> tuple[list[float], list[str], list[str]]:
     return cuts, colours, fills
 
 
+def class_labels(cuts: list[float], lang: str) -> list[str]:
+    """'under 1,4', '1,4–2,3', …, '8,2 och mer' for the classes between the thresholds."""
+    if not cuts:
+        return []
+    d = [_dec(c, 1, lang) for c in cuts]
+    under, over = ("under", "och mer") if lang == "sv" else ("under", "and over")
+    return [f"{under} {d[0]}", *[f"{a}–{b}" for a, b in zip(d, d[1:])], f"{d[-1]} {over}"]
+
+
 def tile_map(data: dict, lang: str):
     rows = [dict(r) for r in data["rows"]]
     cuts, colours, fills = tile_colours(rows)
@@ -148,23 +157,32 @@ def tile_map(data: dict, lang: str):
         r["fill"], r["ink"] = fill, text_on(fill)
         r["description"] = f"{r['name']}: {r['label']}"
     df = pd.DataFrame(rows)
-    legend_title = "per 10 000 invånare" if lang == "sv" else "per 10,000 inhabitants"
     base = alt.Chart(df).encode(x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
-    colour = alt.Color("value:Q", title=legend_title, legend=alt.Legend(title=legend_title, format=".1f", orient="bottom",
-                                                          direction="horizontal", gradientLength=320),
-                       scale=alt.Scale(type="threshold", domain=cuts, range=colours)) if cuts else alt.value(NO_VALUE)
-    # Tiles with a value are coloured by class (with the legend); a suppressed tile is grey. Two layers,
-    # because Vega-Lite drops a mark whose value is missing from a continuous scale.
-    shown = "isValid(datum.value) && isFinite(datum.value)"
-    rect = base.transform_filter(shown).mark_rect(stroke="white", strokeWidth=3).encode(
-        description="description:N", color=colour)
-    missing = base.transform_filter(f"!({shown})").mark_rect(stroke="white", strokeWidth=3, color=NO_VALUE).encode(
-        description="description:N")
-    # The text colour per tile is in the data (`ink`), chosen above for contrast with that tile.
+    # Each tile is filled with the colour computed above (`fill`), so that the label's contrast is
+    # checked against exactly what is drawn; the text colour per tile (`ink`) is in the data too.
+    rect = base.mark_rect(stroke="white", strokeWidth=3).encode(
+        description="description:N", fill=alt.Fill("fill:N", scale=None, legend=None))
     name = base.mark_text(dy=-8, fontSize=9, aria=False).encode(text="name:N", fill=alt.Fill("ink:N", scale=None, legend=None))
     val = base.mark_text(dy=8, fontSize=12, fontWeight="bold", aria=False).encode(
         text="label:N", fill=alt.Fill("ink:N", scale=None, legend=None))
-    return alt.layer(rect, missing, name, val).properties(width=110 * 5, height=70 * 4, title=t("map", lang))
+    tiles = alt.layer(rect, name, val).properties(width=110 * 5, height=70 * 4, title=t("map", lang))
+    return alt.vconcat(tiles, _class_legend(cuts, colours, any(f == NO_VALUE for f in fills), lang), spacing=6)
+
+
+def _class_legend(cuts: list[float], colours: list[str], suppressed: bool, lang: str):
+    """The classes as a row of squares with their ranges written out (Vega's threshold legend puts the
+    bare thresholds under one bar, where close ones overlap)."""
+    items = [{"i": k, "fill": c, "label": lab} for k, (c, lab) in enumerate(zip(colours, class_labels(cuts, lang)))]
+    if suppressed:
+        items.append({"i": len(items), "fill": NO_VALUE, "label": ".. undertryckt" if lang == "sv" else ".. suppressed"})
+    legend = alt.Chart(pd.DataFrame(items)).encode(x=alt.X("i:O", axis=None, scale=alt.Scale(paddingInner=0.05)))
+    box = legend.mark_square(size=150, opacity=1, stroke="#94a3b8", strokeWidth=0.5, xOffset=-36, aria=False).encode(
+        y=alt.value(9), fill=alt.Fill("fill:N", scale=None, legend=None))
+    text = legend.mark_text(align="left", baseline="middle", dx=-26, fontSize=10, color=TEXT, aria=False).encode(
+        y=alt.value(9), text="label:N")
+    title = "per 10 000 invånare" if lang == "sv" else "per 10,000 inhabitants"
+    return alt.layer(box, text).properties(width=110 * 5, height=18, title=alt.Title(
+        title, fontSize=11, fontWeight="bold", anchor="start"))
 
 
 def funnel(data: dict, lang: str):
