@@ -97,13 +97,13 @@ def proportion_vs_rest(numerators, denominators, *, conf: float = 0.95, tau2: fl
             out.append(Estimate(math.nan, math.nan, math.nan, unit_name, method, c, n=float(k[i]), denominator=0.0,
                                 reason="nämnaren är 0"))
             continue
-        share, rest = ko[j] / no[j], float(ref["target"].iloc[j])
+        share, rest = float(ko[j] / no[j]), float(ref["target"].iloc[j])
         n_eff = 1 / (4 * (1 / (4 * no[j]) + t2))
         rest_eff = 1 / (4 * float(ref["target_var"].iloc[j]))
         lo, hi = confint_proportions_2indep(share * n_eff, n_eff, rest * rest_eff, rest_eff, method="newcomb",
                                             compare="diff", alpha=1 - c)
         s_lo, s_hi = proportion_ci(share * n_eff, n_eff, c)
-        out.append(Estimate(100 * (share - rest), 100 * float(lo), 100 * float(hi), unit_name, method, c,
+        out.append(Estimate(float(100 * (share - rest)), 100 * float(lo), 100 * float(hi), unit_name, method, c,
                             n=float(ko[j]), denominator=float(no[j]),
                             extra={"p": float(p[j]), "z": float(z[j]), "share": 100 * share, "rest_share": 100 * rest,
                                    "share_lower": 100 * s_lo, "share_upper": 100 * s_hi, "n_effective": n_eff,

@@ -91,7 +91,12 @@ def _nb2_fit(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
     model = sm.NegativeBinomial(observed, np.ones((len(observed), 1)), offset=np.log(expected), loglike_method="nb2")
     start = np.array([math.log(max(observed.sum(), 0.5) / expected.sum()), 0.5])
     res = model.fit(start_params=start, disp=0, maxiter=500, method="bfgs")
-    res = model.fit(start_params=res.params, disp=0, maxiter=200, method="newton")
+    with np.errstate(all="ignore"):
+        polished = model.fit(start_params=res.params, disp=0, maxiter=200, method="newton")
+    # Newton polishes the BFGS optimum; with no extra-Poisson variation (α at 0, on the boundary)
+    # it can step to a negative α and return NaN. Keep BFGS's answer then.
+    if np.all(np.isfinite(polished.params)) and polished.llf >= res.llf - 1e-9:
+        res = polished
     mu = float(math.exp(res.params[0]))
     alpha_sm = float(res.params[1])
     if alpha_sm <= 1e-10:

@@ -190,18 +190,18 @@ def logrank(durations, ended, groups) -> LogRank:
     k = len(labels)
     gi = pd.Categorical(g, categories=labels).codes
     event_times = np.unique(t[e == 1])
-    obs = np.array([e[gi == j].sum() for j in range(k)])
-    exp_ = np.zeros(k)
-    var = np.zeros((k, k))
-    for tj in event_times:
-        at_risk = t >= tj
-        n_g = np.bincount(gi[at_risk], minlength=k).astype(float)
-        d = float(e[(t == tj)].sum())
-        n = n_g.sum()
-        exp_ += d * n_g / n
-        if n > 1:
-            w = d * (n - d) / (n * n * (n - 1))
-            var += w * (np.diag(n_g) * n - np.outer(n_g, n_g))
+    obs = np.bincount(gi, weights=e, minlength=k)
+    # At-risk counts per event time and group (J × k), vectorised: n_gj = #{t_g ≥ τ_j}.
+    n_g = np.empty((len(event_times), k))
+    for j in range(k):
+        tj = np.sort(t[gi == j])
+        n_g[:, j] = len(tj) - np.searchsorted(tj, event_times, side="left")
+    d = np.bincount(np.searchsorted(event_times, t[e == 1]), minlength=len(event_times)).astype(float)
+    n = n_g.sum(axis=1)
+    exp_ = (d / n) @ n_g if len(event_times) else np.zeros(k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(n > 1, d * (n - d) / (n * n * (n - 1)), 0.0)
+    var = np.diag((w * n) @ n_g) - n_g.T @ (n_g * w[:, None])
     out = dict(groups=list(labels), observed=obs, expected=exp_, variance=var)
     if len(event_times) == 0:
         return LogRank(0.0, 0, math.nan, reason="inga avslut: inget att testa (R: p NA)", **out)
