@@ -265,12 +265,12 @@ def _singular_columns(info: np.ndarray) -> np.ndarray:
     return singular
 
 
-def _newton_r(model: PHReg, k: int):
+def _newton_r(model: PHReg, k: int, info0: np.ndarray | None = None):
     """survival's coxfit6 main loop on `model`'s Efron log-likelihood, from β = 0."""
     beta = np.zeros(k)
     ll0 = float(model.loglike(beta))
     u = model.score(beta)
-    info = -model.hessian(beta)
+    info = -model.hessian(beta) if info0 is None else info0
     best = ll0
     newbeta = beta + np.linalg.solve(info, u)
     halving = 0
@@ -338,11 +338,14 @@ def cox(durations, ended, covariates, conf: float = 0.95) -> CoxResult:
         scale = np.where(mad > 0, 1 / np.where(mad > 0, mad, 1), 1.0)
         xs = centred * scale
         model_all = PHReg(t, xs, status=e, ties="efron")
-        singular = _singular_columns(-model_all.hessian(np.zeros(k)))
+        info_all = -model_all.hessian(np.zeros(k))
+        singular = _singular_columns(info_all)
         use = ~singular
         if use.any():
-            model = PHReg(t, xs[:, use], status=e, ties="efron")
-            b, ll0, ll1, u, info, iters, converged, _ = _newton_r(model, int(use.sum()))
+            # The information at 0 is reused when nothing is dropped (PHReg's Hessian is the cost).
+            model = model_all if use.all() else PHReg(t, xs[:, use], status=e, ties="efron")
+            b, ll0, ll1, u, info, iters, converged, _ = _newton_r(model, int(use.sum()),
+                                                                  info_all if use.all() else None)
             var_s = np.linalg.inv(info)
             sc = scale[use]
             b_orig = b * sc
