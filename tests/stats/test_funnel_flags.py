@@ -200,3 +200,16 @@ def test_rate_significance_uses_byar_from_ten_events_as_phe():
         funnel_significance("rate", [0, 12], [0.0, 30.0], multiplier=100_000)
     labels = funnel_significance("rate", [0, 12], [0.0, 30.0], multiplier=100_000, population=[40_000, 40_000])
     assert labels[0] in ("Not significant", "Low (0.025)", "Low (0.001)")
+
+
+def test_shares_of_zero_and_one_are_fine_references():
+    # A small city where every application was granted, or a rest of the city that granted all:
+    # the arcsine scale is defined at 0 and 1, so nothing raises and nothing is flagged wrongly.
+    k, n = np.array([10, 20, 30]), np.array([10, 20, 30])
+    od = overdispersion(k, n, statistic="PR")
+    assert od.phi == 0 and od.tau2 == 0 and od.flag(k, n).tolist() == [0, 0, 0]
+    k = np.array([5, 20, 30])
+    res = proportion_vs_rest(k, n)
+    assert res[0].extra["rest_share"] == 100 and res[0].value == -50 and res[0].extra["p"] < 0.001
+    plain = Overdispersion.fixed("PR", target=k.sum() / n.sum())
+    assert plain.flag(k, n, exclude_self=True).tolist() == [-1, 1, 1]

@@ -177,7 +177,7 @@ def test_detectable_rmst_difference_by_hand():
     lambda: detectable_ratio([-1.0]), lambda: detectable_ratio([float("nan")]), lambda: detectable_ratio([5.0], power=1.2),
     lambda: detectable_ratio([5.0], tau2=-0.1), lambda: detectable_ratio([5.0], tau2=0.1, test="phe"),
     lambda: detectable_ratio([5.0], test="z"), lambda: detectable_ratio([5.0, 6.0], years=[1, 3, 5]),
-    lambda: detectable_proportion([10.5], 0.5), lambda: detectable_proportion([10], 1.0),
+    lambda: detectable_proportion([10.5], 0.5), lambda: detectable_proportion([10], 1.2),
     lambda: detectable_proportion([10], 0.5, tau2=0.1, test="wilson"), lambda: detectable_hazard_ratio([10], 1.0),
     lambda: detectable_hazard_ratio([float("inf")]), lambda: detectable_rmst_difference([1.0], [float("nan")]),
 ])

@@ -69,8 +69,8 @@ class Overdispersion:
         t2 = float(tau2)
         if not (math.isfinite(t2) and t2 >= 0):
             raise ValueError(f"tau2 must be a finite number ≥ 0, got {tau2!r}")
-        if statistic == "PR" and not 0 < target < 1 or statistic == "RC" and not target > 0:
-            raise ValueError("target must be a share in (0, 1) for PR and positive for RC")
+        if statistic == "PR" and not 0 <= target <= 1 or statistic == "RC" and not target > 0:
+            raise ValueError("target must be a share in [0, 1] for PR and positive for RC")
         od = cls(statistic, method, math.nan, t2, 0, np.zeros(0, dtype=bool), np.zeros(0), float(target), math.nan)
         od.adjusted = t2 > 0
         return od
@@ -125,8 +125,9 @@ class Overdispersion:
         if np.any(x_rest <= 0):
             raise ValueError("exclude_self needs a positive denominator in the rest of the units")
         t_rest = o_rest / x_rest
-        if self.statistic == "PR" and np.any((t_rest <= 0) | (t_rest >= 1)) or \
-                self.statistic != "PR" and self.method != "CQC" and np.any(t_rest <= 0):
+        # √ and arcsine are defined at 0 (and at 1): a rest that granted everything is a fine
+        # reference. The log scales (SHMI, RC) need at least one event in the rest.
+        if self.statistic != "PR" and self.method != "CQC" and np.any(t_rest <= 0):
             raise ValueError("the rest of the units has no events (or all): there is no reference to compare with")
         w2 = ((x ** 2).sum() - x ** 2) / x_rest ** 2
         if self.method == "SHMI":
@@ -252,8 +253,6 @@ def overdispersion(observed, expected, method: str = "SHMI", trim: float = 0.1, 
         if np.any(o > e):
             raise ValueError("for proportions, observed cannot exceed the denominator")
         target = float(o.sum() / e.sum())
-        if not 0 < target < 1:
-            raise ValueError("for proportions, the pooled share must lie strictly between 0 and 1")
         z = (np.arcsin(np.sqrt(o / e)) - math.asin(math.sqrt(target))) * 2 * np.sqrt(e)
         s = 1 / (2 * np.sqrt(e))
         method = "PR"

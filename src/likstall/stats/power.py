@@ -213,8 +213,8 @@ def detectable_proportion(n, baseline, *, conf: float = 0.95, power: float = 0.8
     nn = np.atleast_1d(check_count(n, "n", integer=True))
     check_positive(nn, "n")
     b = np.atleast_1d(np.asarray(baseline, dtype=float))
-    if not np.all((b > 0) & (b < 1)):
-        raise ValueError("baseline must lie strictly between 0 and 1")
+    if not np.all((b >= 0) & (b <= 1)):
+        raise ValueError("baseline must be a share between 0 and 1")
     bv = np.atleast_1d(check_count(baseline_var, "baseline_var"))
     y = np.atleast_1d(check_count(years, "years", integer=True))
     check_positive(y, "years")
