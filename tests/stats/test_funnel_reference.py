@@ -96,7 +96,13 @@ def test_cqc_by_hand():
     assert od.phi == pytest.approx(phi, rel=1e-12) and od.tau2 == pytest.approx(tau2, rel=1e-12)
     assert od.adjusted == (phi > 1)
     lo95, hi95 = od.limits([10.0], 0.95)
-    assert hi95[0] == pytest.approx(1 + 1.959964 * math.sqrt(1 / 40 + tau2), rel=1e-6)
+    # The limit on the O/E scale is the square of the limit on the √(O/E) scale (Spiegelhalter
+    # 2005): (1 ± z√(1/(4E) + τ²))². FunnelPlotR draws it unsquared (its issue 33); this test
+    # asserted that form until issue 13.
+    sd = math.sqrt(1 / 40 + tau2)
+    assert hi95[0] == pytest.approx((1 + 1.959964 * sd) ** 2, rel=1e-6)
+    assert lo95[0] == pytest.approx(max(0.0, 1 - 1.959964 * sd) ** 2, rel=1e-6)
+    assert hi95[0] > 1 + 1.959964 * sd  # wider than the unsquared line
 
 
 def test_shmi_truncation_drops_the_extreme_deciles():

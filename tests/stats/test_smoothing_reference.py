@@ -53,3 +53,13 @@ def test_clayton_kaldor_probability_above_city():
     # The district with by far the highest rate is the most likely to exceed the city.
     assert out["p_above"].idxmax() == int(np.argmax(events / pop))
     assert "eb_rate" in out
+
+
+def test_clayton_kaldor_without_extra_poisson_variation_shrinks_fully_instead_of_nan():
+    # Under-dispersed counts: the NB2 α is at its boundary 0; Newton's polish used to step to a
+    # negative α and return NaN for every district. Now: no between-district variance, eb_rr = μ̂.
+    e = np.array([3, 9, 1, 14, 6])
+    b = np.array([21000, 48000, 9000, 61000, 30000])
+    out = eb_smooth(e, b, method="clayton-kaldor")
+    assert out[["eb_rr", "weight", "p_above"]].notna().all().all()
+    assert np.allclose(out["eb_rr"], out.attrs["mu"], rtol=1e-3) and (out["weight"] < 1e-3).all()

@@ -90,3 +90,23 @@ def test_expected_from_model_recovers_a_known_gradient():
     assert nb.alpha is not None and nb.alpha >= 0
     with pytest.raises(ValueError):
         expected_from_model(y, pop, family="binomial")
+
+
+def test_expected_from_model_leave_one_out_is_the_refit_without_the_unit():
+    rng = np.random.default_rng(5)
+    income = rng.normal(300, 60, 13)
+    pop = rng.integers(30_000, 120_000, 13).astype(float)
+    y = rng.poisson(pop * 8e-4 * np.exp(-0.003 * (income - 300)))
+    y[4] = y[4] * 3  # one district far above: it pulls its own expected value up
+    cov = pd.DataFrame({"median_income": income})
+    fit = expected_from_model(y, pop, cov, leave_one_out=True)
+    assert fit.expected_loo is not None and fit.expected_loo.shape == (13,)
+    keep = np.arange(13) != 4
+    alone = expected_from_model(y[keep], pop[keep], cov[keep])
+    # Predict unit 4 from the fit without it (coefficients per SD of the 12 units there).
+    z = (income[4] - income[keep].mean()) / income[keep].std()
+    e4 = pop[4] * np.exp(alone.params["const"] + alone.params["median_income"] * z)
+    assert fit.expected_loo[4] == pytest.approx(e4, rel=1e-6)
+    assert fit.expected_loo[4] < fit.expected[4]  # without itself, less is expected of it
+    assert y[4] / fit.expected_loo[4] > y[4] / fit.expected[4]
+    assert expected_from_model(y, pop, cov).expected_loo is None

@@ -27,20 +27,69 @@ def z_value(conf: float) -> float:
     return float(_st.norm.ppf(0.5 + conf_level(conf) / 2))
 
 
-def check_count(x, name: str = "count", *, integer: bool = False) -> np.ndarray:
-    a = np.asarray(x, dtype=float)
-    if np.any(a[~np.isnan(a)] < 0):
+def _as_array(x, name: str) -> np.ndarray:
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers, got {x!r:.60}") from None
+    return a
+
+
+def check_count(x, name: str = "count", *, integer: bool = False, allow_nan: bool = False) -> np.ndarray:
+    """Counts: finite and ≥ 0 (and whole numbers with `integer`), else a ValueError naming `name`.
+
+    `allow_nan` is only for PHE's convention that a missing stratum count is no recorded event
+    (`dsr`, `expected_counts`); everywhere else NaN is refused, so it cannot give a garbage interval.
+    """
+    a = _as_array(x, name)
+    nan = np.isnan(a)
+    if nan.any() and not allow_nan:
+        raise ValueError(f"{name} must not be missing (NaN)")
+    v = a[~nan]
+    if np.any(np.isinf(v)):
+        raise ValueError(f"{name} must be finite, not infinite")
+    if np.any(v < 0):
         raise ValueError(f"{name} must be non-negative")
-    if integer and np.any((a[~np.isnan(a)] % 1) != 0):
-        raise ValueError(f"{name} must be whole numbers")
+    if integer and np.any((v % 1) != 0):
+        raise ValueError(f"{name} must be whole numbers (counts)")
     return a
 
 
 def check_positive(x, name: str) -> np.ndarray:
-    a = np.asarray(x, dtype=float)
-    if np.any(a[~np.isnan(a)] <= 0):
+    """Finite and > 0 (expected counts, populations, exposures), else a ValueError naming `name`."""
+    a = _as_array(x, name)
+    if np.any(np.isnan(a)):
+        raise ValueError(f"{name} must not be missing (NaN)")
+    if np.any(np.isinf(a)):
+        raise ValueError(f"{name} must be finite, not infinite")
+    if np.any(a <= 0):
         raise ValueError(f"{name} must be positive")
     return a
+
+
+def check_finite(x, name: str) -> np.ndarray:
+    a = _as_array(x, name)
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite numbers (no NaN or infinity)")
+    return a
+
+
+def check_scalar(x, name: str) -> None:
+    if np.ndim(x) != 0:
+        raise ValueError(f"{name} must be a single number, not a sequence")
+
+
+def check_same_length(**arrays) -> int:
+    """All arrays one-dimensional and of one length (never silently truncated by zip)."""
+    lengths = {}
+    for name, a in arrays.items():
+        if np.ndim(a) != 1:
+            raise ValueError(f"{name} must be a one-dimensional sequence")
+        lengths[name] = len(a)
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{k} {v}" for k, v in lengths.items())
+        raise ValueError(f"{' and '.join(lengths)} must have the same length ({detail})")
+    return next(iter(lengths.values()), 0)
 
 
 def fmt_per(per: float) -> str:

@@ -1,13 +1,12 @@
-"""Funnel plots: control limits, significance, and overdispersion (METHODS.md §1.6 and §2).
+"""Funnel plots without overdispersion: PHE's control limits and significance (METHODS.md §1.6).
 
 Hand-written, because no maintained Python package does it (METHODS.md §6):
 - limits as PHEindicatormethods' `calculate_funnel_limits` computes them (Fingertips "PH
   methods"): proportions by inverting the Wilson interval, ratios and rates by the exact Poisson
   interval of the observed events;
-- significance as its `assign_funnel_significance`;
-- overdispersion as NHS-R FunnelPlotR computes it (Spiegelhalter 2005; Spiegelhalter et al.
-  2012): z-scores, winsorised (or truncated, SHMI) φ, an additive DerSimonian–Laird-type τ², and
-  overdispersion-adjusted limits.
+- significance as its `assign_funnel_significance`: proportions by Wilson, ratios and rates by
+  the CI of the observed events, exact below 10 and Byar from 10 (its `funnel_ratio_significance`).
+The overdispersed funnel (FunnelPlotR's φ and τ²) is in `overdispersion.py`; it is re-exported here.
 """
 
 from __future__ import annotations
@@ -19,8 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from ._common import check_count, check_positive, conf_level, z_value
+from ._common import check_count, check_positive, check_same_length, conf_level, z_value
 from .intervals import PHE_EXACT_BELOW, exact_poisson_ci, poisson_ci
+from .overdispersion import Overdispersion, overdispersion  # noqa: F401  (re-exported: the old home)
 
 DEFAULT_LEVELS = (0.95, 0.998)
 NOT_SIGNIFICANT = "Not significant"
@@ -44,6 +44,7 @@ def _wilson_lower(q: float, n: float, z: float) -> float:
 def proportion_limits(p0: float, n: float, conf: float) -> tuple[float, float]:
     """The observed proportions at denominator n whose Wilson interval just touches p0 (0..1)."""
     z = z_value(conf)
+    n = float(check_positive(n, "n"))
     if _wilson_upper(0.0, n, z) >= p0:
         lower = 0.0
     else:
@@ -57,8 +58,9 @@ def proportion_limits(p0: float, n: float, conf: float) -> tuple[float, float]:
 
 def funnel_rate_baseline(events, rates, multiplier: float = 100_000) -> float:
     """PHE's rate baseline r̄ = ΣO / Σ(multiplier·O/rate), in the same units as the rates."""
-    o = check_count(events, "events")
+    o = check_count(events, "events", integer=True)
     r = check_positive(rates, "rates")
+    check_same_length(events=o, rates=r)
     return float(o.sum() / (multiplier * o / r).sum() * multiplier)
 
 
@@ -74,7 +76,9 @@ def funnel_limits(statistic: str, x, *, baseline: float, conf=DEFAULT_LEVELS, mu
       O·r̄/U_exact(O) and O·r̄/L_exact(O); also the population per year at each limit.
     """
     levels = [conf] if isinstance(conf, (int, float)) else list(conf)
-    xs = np.asarray(x, dtype=float)
+    xs = np.atleast_1d(check_count(x, "x", integer=statistic != "proportion"))
+    if statistic == "proportion":
+        check_positive(xs, "x")
     out = pd.DataFrame({"x": xs})
     for lv in levels:
         tag = level_tag(lv)
@@ -87,7 +91,7 @@ def funnel_limits(statistic: str, x, *, baseline: float, conf=DEFAULT_LEVELS, mu
                 lo[i], hi[i] = proportion_limits(baseline, n, lv)
             lo, hi = np.clip(lo * multiplier, 0, 100), np.clip(hi * multiplier, 0, 100)
         elif statistic in ("ratio", "rate"):
-            cis = np.array([exact_poisson_ci(o, lv) for o in check_count(xs, "observed")])
+            cis = np.array([exact_poisson_ci(o, lv) for o in xs])
             e_low, e_high = cis[:, 1], cis[:, 0]  # expected events at the lower and upper limit
             with np.errstate(divide="ignore", invalid="ignore"):
                 if statistic == "ratio":
@@ -112,25 +116,39 @@ def funnel_limits(statistic: str, x, *, baseline: float, conf=DEFAULT_LEVELS, mu
     return out
 
 
+def _phe_count_limits(o: float, conf: float) -> tuple[float, float]:
+    """PHE's `funnel_ratio_significance`: the CI of O, exact below 10 events and Byar from 10."""
+    return poisson_ci(o, 1.0, conf, "phe")
+
+
 def funnel_significance(statistic: str, numerator, denominator, *, baseline: float | None = None,
-                        conf=DEFAULT_LEVELS, multiplier: float = 100, rate_type: str = "crude") -> list[str]:
+                        conf=DEFAULT_LEVELS, multiplier: float = 100, rate_type: str = "crude",
+                        population=None) -> list[str]:
     """PHE's labels: "High (0.001)", "High (0.025)", "Low (0.001)", "Low (0.025)" or "Not significant".
 
     - "proportion": numerator/denominator against the funnel limits at the denominator, i.e.
       whether its Wilson interval at each level excludes the baseline (Σnum/Σden when not given);
     - "ratio": numerator = O, denominator = E; the CI of O/E (exact below 10, Byar from 10)
       against 1;
-    - "rate": numerator = O, denominator = the rate (per `multiplier`); the rate against the
-      funnel limits at O; DSRs with fewer than 10 events are not applicable.
+    - "rate": numerator = O, denominator = the rate (per `multiplier`); as PHE, the derived
+      denominator D = multiplier·O/rate (for O = 0 the `population`, needed for crude rates) and
+      the CI of O/D (exact below 10, Byar from 10) against the baseline; DSRs with fewer than 10
+      events are not applicable.
     The outer level is tested first, so "(0.001)" means outside the 99.8 % limits.
     """
     levels = sorted([conf] if isinstance(conf, (int, float)) else list(conf), reverse=True)
     tags = {lv: "0.001" if abs(conf_level(lv) - 0.998) < 1e-12 else
             ("0.025" if abs(conf_level(lv) - 0.95) < 1e-12 else f"{(1 - conf_level(lv)) / 2:g}") for lv in levels}
-    num = np.asarray(numerator, dtype=float)
-    den = np.asarray(denominator, dtype=float)
+    if statistic not in ("proportion", "ratio", "rate"):
+        raise ValueError(f"statistic must be 'proportion', 'ratio' or 'rate', not {statistic!r}")
+    num = np.atleast_1d(check_count(numerator, "numerator", integer=statistic != "proportion"))
+    den = np.atleast_1d(check_count(denominator, "denominator"))
+    check_same_length(numerator=num, denominator=den)
     labels: list[str] = []
     if statistic == "proportion":
+        check_positive(den, "denominator")
+        if np.any(num > den):
+            raise ValueError("numerator cannot exceed the denominator for a proportion")
         p0 = float(num.sum() / den.sum()) if baseline is None else float(baseline)
         for k, n in zip(num, den):
             label = NOT_SIGNIFICANT
@@ -145,6 +163,7 @@ def funnel_significance(statistic: str, numerator, denominator, *, baseline: flo
                     break
             labels.append(label)
     elif statistic == "ratio":
+        check_positive(den, "denominator")
         for o, e in zip(num, den):
             label = NOT_SIGNIFICANT
             for lv in levels:
@@ -156,148 +175,36 @@ def funnel_significance(statistic: str, numerator, denominator, *, baseline: flo
                     label = f"Low ({tags[lv]})"
                     break
             labels.append(label)
-    elif statistic == "rate":
+    else:
+        if rate_type not in ("crude", "dsr"):
+            raise ValueError(f"rate_type must be 'crude' or 'dsr', not {rate_type!r}")
+        pop = None
+        if population is not None:
+            pop = np.atleast_1d(check_positive(population, "population"))
+            check_same_length(numerator=num, population=pop)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            derived = np.where(num > 0, multiplier * num / np.where(den > 0, den, np.nan), np.nan)
+        if np.any((num > 0) & (den <= 0)):
+            raise ValueError("denominator (the rate) must be positive where there are events")
+        if rate_type == "crude" and np.any(num == 0):
+            if pop is None:
+                raise ValueError("for crude rates with 0 events the population is needed (population=...), as PHE")
+            derived = np.where(num == 0, pop, derived)
         if baseline is None:
-            baseline = funnel_rate_baseline(num, den, multiplier)
-        limits = funnel_limits("rate", num, baseline=baseline, conf=levels, multiplier=multiplier)
-        for i, (o, r) in enumerate(zip(num, den)):
+            baseline = float(num.sum() / np.nansum(derived) * multiplier)
+        per_person = baseline / multiplier
+        for o, d in zip(num, derived):
             if rate_type == "dsr" and o < PHE_EXACT_BELOW:
                 labels.append(DSR_NOT_APPLICABLE)
                 continue
             label = NOT_SIGNIFICANT
             for lv in levels:
-                tag = level_tag(lv)
-                if r < limits[f"lower{tag}"].iloc[i]:
-                    label = f"Low ({tags[lv]})"
-                    break
-                if r > limits[f"upper{tag}"].iloc[i]:
+                lo, hi = _phe_count_limits(o, lv)
+                if per_person < lo / d:
                     label = f"High ({tags[lv]})"
                     break
+                if per_person > hi / d:
+                    label = f"Low ({tags[lv]})"
+                    break
             labels.append(label)
-    else:
-        raise ValueError(f"statistic must be 'proportion', 'ratio' or 'rate', not {statistic!r}")
     return labels
-
-
-# --------------------------------------------------------------------------------------------------
-# Overdispersion (FunnelPlotR)
-
-
-@dataclass
-class Overdispersion:
-    """φ, τ², which units were kept, and overdispersion-adjusted limits, as FunnelPlotR computes them."""
-
-    statistic: str  # "SR", "PR" or "RC"
-    method: str  # "SHMI" or "CQC" for SR; "PR"/"RC" use winsorisation
-    phi: float
-    tau2: float
-    n_units: int
-    kept: np.ndarray  # boolean mask of units kept after truncation (all True when winsorised)
-    z: np.ndarray  # unadjusted z-scores per unit
-    target: float
-    trim: float
-    adjusted: bool = field(init=False)
-
-    def __post_init__(self):
-        # FunnelPlotR draws the unadjusted limits when φ ≤ 1.
-        self.adjusted = bool(self.phi > 1 and self.tau2 > 0)
-
-    @property
-    def n_trimmed(self) -> int:
-        return int((~self.kept).sum())
-
-    def limits(self, x, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Limits at x (expected events E for SR; denominators n for PR and RC)."""
-        z = z_value(conf)
-        x = np.asarray(x, dtype=float)
-        t2 = self.tau2 if self.adjusted else 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.statistic == "SR" and self.method == "SHMI":
-                sd = np.sqrt(1 / x + t2)
-                return np.exp(-z * sd), np.exp(z * sd)
-            if self.statistic == "SR":
-                sd = np.sqrt(1 / (4 * x) + t2)
-                return 1 - z * sd, 1 + z * sd
-            if self.statistic == "PR":
-                sd = np.sqrt(1 / (4 * x) + t2)
-                a = math.asin(math.sqrt(self.target))
-                lo = np.sin(np.clip(a - z * sd, 0, math.pi / 2)) ** 2
-                hi = np.sin(np.clip(a + z * sd, 0, math.pi / 2)) ** 2
-                return lo, hi
-            sd = np.sqrt(1 / (4 * x) + t2)
-            return np.exp(math.log(self.target) - z * sd), np.exp(math.log(self.target) + z * sd)
-
-    def outliers(self, values, x, conf: float = 0.95) -> np.ndarray:
-        """-1 below, +1 above, 0 within the (adjusted) limits at each unit's x."""
-        lo, hi = self.limits(x, conf)
-        v = np.asarray(values, dtype=float)
-        return np.where(v < lo, -1, np.where(v > hi, 1, 0))
-
-
-def _winsorise(z: np.ndarray, trim: float) -> np.ndarray:
-    lo, hi = np.quantile(z, [trim, 1 - trim])  # numpy's default = R quantile type 7
-    return np.clip(z, lo, hi)
-
-
-def _truncate(z: np.ndarray, trim: float) -> np.ndarray:
-    """SHMI truncation: rank units, group by ⌊rank·k/(n+1)⌋ with k = 1/trim, drop groups 0 and k−1."""
-    k = round(1 / trim)
-    n = len(z)
-    ranks = pd.Series(z).rank(method="first").to_numpy()
-    groups = np.floor(ranks * k / (n + 1))
-    return (groups != 0) & (groups != k - 1)
-
-
-def overdispersion(observed, expected, method: str = "SHMI", trim: float = 0.1, statistic: str = "SR",
-                   shmi_rounding: bool = True) -> Overdispersion:
-    """Spiegelhalter's additive overdispersion, as FunnelPlotR.
-
-    statistic "SR" (standardised ratio O/E; method "SHMI": z = √E·ln(O/E), truncated; "CQC":
-    z = (√(O/E) − 1)·2√E, winsorised), "PR" (proportion O/n on the arcsine scale, winsorised) or
-    "RC" (ratio of counts O/D on the log scale, winsorised). φ = mean of the damped z²; τ² =
-    max(0, (nφ − (n−1)) / (Σw − Σw²/Σw)), w = 1/s². For SHMI, O = 0 is taken as 0.5 in ln(O/E).
-    """
-    o = check_count(observed, "observed")
-    e = check_positive(expected, "expected")
-    if len(o) != len(e) or len(o) < 3:
-        raise ValueError("need observed and expected for at least three units")
-    if not 0 < trim < 0.5:
-        raise ValueError("trim must lie in (0, 0.5)")
-    if statistic == "SR":
-        if method == "SHMI":
-            e_ = np.round(e, 2) if shmi_rounding else e
-            z = np.sqrt(e_) * np.log(np.maximum(o, 0.5) / e_)
-            s = 1 / np.sqrt(e_)
-        elif method == "CQC":
-            z = (np.sqrt(o / e) - 1) * 2 * np.sqrt(e)
-            s = 1 / (2 * np.sqrt(e))
-        else:
-            raise ValueError("method must be 'SHMI' or 'CQC'")
-        target = 1.0
-    elif statistic == "PR":
-        if np.any(o > e):
-            raise ValueError("for proportions, observed cannot exceed the denominator")
-        target = float(o.sum() / e.sum())
-        z = (np.arcsin(np.sqrt(o / e)) - math.asin(math.sqrt(target))) * 2 * np.sqrt(e)
-        s = 1 / (2 * np.sqrt(e))
-        method = "PR"
-    elif statistic == "RC":
-        target = float(o.sum() / e.sum())
-        y = np.log((o + 0.5) / (e + 0.5))
-        s = np.sqrt(o / (o + 0.5) ** 2 + e / (e + 0.5) ** 2)
-        z = (y - math.log(target)) / s
-        method = "RC"
-    else:
-        raise ValueError("statistic must be 'SR', 'PR' or 'RC'")
-    if statistic == "SR" and method == "SHMI":
-        kept = _truncate(z, trim)
-        zk, sk = z[kept], s[kept]
-    else:
-        kept = np.ones(len(z), dtype=bool)
-        zk, sk = _winsorise(z, trim), s
-    n = len(zk)
-    phi = float(np.mean(zk ** 2))
-    w = 1 / sk ** 2
-    denom = w.sum() - (w ** 2).sum() / w.sum()
-    tau2 = max(0.0, (n * phi - (n - 1)) / denom) if denom > 0 else 0.0
-    return Overdispersion(statistic, method, phi, float(tau2), len(z), kept, z, target, trim)

@@ -15,7 +15,26 @@ from scipy import stats as st
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
-from ._common import Estimate, check_count, check_positive, conf_level, fmt_per, nan_estimate, z_value
+from ._common import (
+    Estimate, check_count, check_finite, check_positive, check_scalar, conf_level, fmt_per, nan_estimate, z_value,
+)
+
+
+def _count(x, name: str) -> float:
+    """One observed count: a finite whole number ≥ 0 (a NaN or 2,5 would give a garbage interval)."""
+    check_scalar(x, name)
+    return float(check_count(x, name, integer=True))
+
+
+def _amount(x, name: str) -> float:
+    """A finite number ≥ 0 that may be fractional (Wilson's score interval is defined for weighted k)."""
+    check_scalar(x, name)
+    return float(check_count(x, name))
+
+
+def _positive(x, name: str) -> float:
+    check_scalar(x, name)
+    return float(check_positive(x, name))
 
 PHE_EXACT_BELOW = 10  # PHE: exact (Garwood) below 10 events, Byar from 10
 
@@ -26,7 +45,7 @@ def byar_ci(count: float, conf: float = 0.95) -> tuple[float, float]:
     L = x(1 − 1/(9x) − z/(3√x))³ and U = (x+1)(1 − 1/(9(x+1)) + z/(3√(x+1)))³. A negative lower
     limit is returned as NaN, as PHE does (x = 1 at 99.8 %).
     """
-    x = float(check_count(count, "count"))
+    x = _count(count, "count")
     z = z_value(conf)
     if x == 0:
         lower = 0.0
@@ -40,15 +59,15 @@ def byar_ci(count: float, conf: float = 0.95) -> tuple[float, float]:
 
 def exact_poisson_ci(count: float, conf: float = 0.95) -> tuple[float, float]:
     """Garwood's exact interval: L = ½χ²_{α/2}(2x) (0 when x = 0), U = ½χ²_{1−α/2}(2x+2)."""
-    x = float(check_count(count, "count"))
+    x = _count(count, "count")
     lo, hi = confint_poisson(x, 1.0, method="exact-c", alpha=1 - conf_level(conf))
     return (0.0 if x == 0 else float(lo)), float(hi)
 
 
 def poisson_ci(count: float, exposure: float = 1.0, conf: float = 0.95, method: str = "exact") -> tuple[float, float]:
     """CI of a Poisson count divided by `exposure`. Methods: "exact" (Garwood), "byar", "phe" (exact below 10, Byar from 10)."""
-    x = float(check_count(count, "count"))
-    e = float(check_positive(exposure, "exposure"))
+    x = _count(count, "count")
+    e = _positive(exposure, "exposure")
     if method == "phe":
         method = "exact" if x < PHE_EXACT_BELOW else "byar"
     if method == "exact":
@@ -65,15 +84,17 @@ def rate(count: float, population: float, per: float = 10_000, conf: float = 0.9
     """A crude rate count/population × per with its CI and unit ("per 10 000" unless a unit is given).
 
     method "exact" (Garwood), "byar", or "phe" (PHE's rule: exact below 10 events, Byar from 10).
-    A missing count or population gives NaN with a reason, as PHE returns NA.
+    A missing count or population (None) gives NaN with a reason, as PHE returns NA; a NaN, an
+    infinity, a negative or a fractional count is a ValueError (it is a bug upstream, not "missing").
     """
     c = conf_level(conf)
     unit = unit or f"per {fmt_per(per)}"
-    if count is None or population is None or (isinstance(count, float) and math.isnan(count)) or \
-            (isinstance(population, float) and math.isnan(population)):
+    if method not in ("exact", "byar", "phe"):
+        raise ValueError(f"method must be 'exact', 'byar' or 'phe', not {method!r}")
+    if count is None or population is None:
         return nan_estimate(unit, method, c, "täljare eller nämnare saknas")
-    x = float(check_count(count, "count"))
-    n = float(check_positive(population, "population"))
+    x = _count(count, "count")
+    n = _positive(population, "population")
     used = method if method != "phe" else ("exact" if x < PHE_EXACT_BELOW else "byar")
     lo, hi = poisson_ci(x, n, c, used)
     name = {"exact": "exakt Poisson (Garwood)", "byar": "Byar"}[used]
@@ -81,9 +102,14 @@ def rate(count: float, population: float, per: float = 10_000, conf: float = 0.9
 
 
 def proportion_ci(k: float, n: float, conf: float = 0.95, method: str = "wilson") -> tuple[float, float]:
-    """CI of a proportion k/n: "wilson" (score; PHE's standard) or "exact" (Clopper–Pearson)."""
-    k_ = float(check_count(k, "k"))
-    n_ = float(check_count(n, "n"))
+    """CI of a proportion k/n: "wilson" (score; PHE's standard) or "exact" (Clopper–Pearson).
+
+    Wilson accepts a fractional k and n (PHE does, for weighted counts); Clopper–Pearson needs
+    whole numbers.
+    """
+    read = _count if method == "exact" else _amount
+    k_ = read(k, "k")
+    n_ = read(n, "n")
     if k_ > n_:
         raise ValueError(f"k ({k_:g}) cannot exceed n ({n_:g})")
     if n_ == 0:
@@ -103,19 +129,25 @@ def proportion(k: float, n: float, conf: float = 0.95, method: str = "wilson", m
     """A share k/n × multiplier (100 → per cent) with its CI."""
     c = conf_level(conf)
     unit = unit or ("%" if multiplier == 100 else f"per {fmt_per(multiplier)}")
-    if n == 0:
-        return nan_estimate(unit, method, c, "nämnaren är 0", n=float(k), denominator=0.0)
-    lo, hi = proportion_ci(k, n, c, method)
+    read = _count if method == "exact" else _amount
+    k_, n_ = read(k, "k"), read(n, "n")
+    if n_ == 0:
+        if k_ > 0:
+            raise ValueError(f"k ({k_:g}) cannot exceed n (0)")
+        return nan_estimate(unit, method, c, "nämnaren är 0", n=k_, denominator=0.0)
+    lo, hi = proportion_ci(k_, n_, c, method)
     name = {"wilson": "Wilson", "exact": "Clopper–Pearson"}[method]
-    return Estimate(float(k) / float(n) * multiplier, lo * multiplier, hi * multiplier, unit, name, c,
-                    n=float(k), denominator=float(n))
+    return Estimate(k_ / n_ * multiplier, lo * multiplier, hi * multiplier, unit, name, c,
+                    n=k_, denominator=n_)
 
 
 def mean_ci(values, conf: float = 0.95, unit: str = "") -> Estimate:
-    """Mean with a Student-t interval (PHE `phe_mean`): mean ± t_{n−1}·s/√n, s with n−1."""
+    """Mean with a Student-t interval (PHE `phe_mean`): mean ± t_{n−1}·s/√n, s with n−1.
+
+    NaN or infinite values are a ValueError (dropping them silently would change n).
+    """
     c = conf_level(conf)
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
+    v = check_finite(values, "values").ravel()
     if len(v) == 0:
         return nan_estimate(unit, "Student t", c, "inga värden", n=0)
     m = float(v.mean())

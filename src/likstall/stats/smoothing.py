@@ -18,13 +18,14 @@ import pandas as pd
 from . import _sm as sm
 from scipy import stats as st
 
-from ._common import check_count, check_positive
+from ._common import check_count, check_positive, check_same_length
 
 
 def marshall_moments(events, population) -> dict[str, float]:
     """m = Σe/Σb, s² = Σb(r − m)²/Σb, A = s² − m/b̄ (b̄ = mean population), and A floored at 0."""
-    e = check_count(events, "events")
+    e = check_count(events, "events", integer=True)
     b = check_positive(population, "population")
+    check_same_length(events=e, population=b)
     r = e / b
     m = e.sum() / b.sum()
     s2 = float((b * (r - m) ** 2).sum() / b.sum())
@@ -42,9 +43,10 @@ def eb_smooth(events, population=None, method: str = "marshall", *, expected=Non
     p_above (posterior probability that the district's rate exceeds the city's, P(θ > 1)),
     and eb_rate = eb_rr × city rate × per when populations are given; μ̂ and α̂ in `attrs`.
     """
-    e = check_count(events, "events")
+    e = check_count(events, "events", integer=True)
     if method == "marshall":
         b = check_positive(population, "population")
+        check_same_length(events=e, population=b)
         mom = marshall_moments(e, b)
         weight = mom["A"] / (mom["A"] + mom["m"] / b) if mom["A"] > 0 else np.zeros(len(b))
         if mom["A_raw"] > 0:
@@ -60,10 +62,12 @@ def eb_smooth(events, population=None, method: str = "marshall", *, expected=Non
     if method == "clayton-kaldor":
         if expected is None:
             b = check_positive(population, "population")
+            check_same_length(events=e, population=b)
             city = e.sum() / b.sum()
             ex = b * city
         else:
             ex = check_positive(expected, "expected")
+            check_same_length(events=e, expected=ex)
             city = None
         mu, alpha = _nb2_fit(e, ex)
         post_shape = alpha + e
@@ -87,7 +91,12 @@ def _nb2_fit(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
     model = sm.NegativeBinomial(observed, np.ones((len(observed), 1)), offset=np.log(expected), loglike_method="nb2")
     start = np.array([math.log(max(observed.sum(), 0.5) / expected.sum()), 0.5])
     res = model.fit(start_params=start, disp=0, maxiter=500, method="bfgs")
-    res = model.fit(start_params=res.params, disp=0, maxiter=200, method="newton")
+    with np.errstate(all="ignore"):
+        polished = model.fit(start_params=res.params, disp=0, maxiter=200, method="newton")
+    # Newton polishes the BFGS optimum; with no extra-Poisson variation (α at 0, on the boundary)
+    # it can step to a negative α and return NaN. Keep BFGS's answer then.
+    if np.all(np.isfinite(polished.params)) and polished.llf >= res.llf - 1e-9:
+        res = polished
     mu = float(math.exp(res.params[0]))
     alpha_sm = float(res.params[1])
     if alpha_sm <= 1e-10:

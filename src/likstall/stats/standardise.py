@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from . import _sm as sm
 
-from ._common import Estimate, check_count, check_positive, conf_level, fmt_per, nan_estimate
+from ._common import (
+    Estimate, check_count, check_finite, check_positive, check_same_length, check_scalar, conf_level, fmt_per, nan_estimate,
+)
 from .intervals import PHE_EXACT_BELOW, byar_ci, poisson_ci
 
 # European Standard Population 2013, 19 bands 0–4 … 85–89, 90+ (PHEindicatormethods' default).
@@ -34,11 +36,10 @@ def dsr(counts, populations, standard, per: float = 100_000, conf: float = 0.95,
     c = conf_level(conf)
     unit = unit or f"per {fmt_per(per)} (åldersstandardiserad)"
     # As PHE: a stratum with a missing count has no recorded events (counted as 0).
-    x = np.nan_to_num(check_count(counts, "counts"), nan=0.0)
+    x = np.nan_to_num(check_count(counts, "counts", integer=True, allow_nan=True), nan=0.0)
     n = check_positive(populations, "populations")
     w = check_count(standard, "standard")
-    if not (len(x) == len(n) == len(w)):
-        raise ValueError("counts, populations and standard must have one value per stratum")
+    check_same_length(counts=x, populations=n, standard=w)
     o = float(x.sum())
     method = "DSR, Dobson (Byar)"
     if o < DSR_MIN_EVENTS:
@@ -56,10 +57,9 @@ def expected_counts(populations, reference_rates) -> float:
 
     A stratum with a missing population or rate contributes nothing, as PHE sums with na.rm.
     """
-    n = check_count(populations, "populations")
-    r = check_count(reference_rates, "reference_rates")
-    if n.shape != r.shape:
-        raise ValueError("populations and reference_rates must have one value per stratum")
+    n = check_count(populations, "populations", allow_nan=True)
+    r = check_count(reference_rates, "reference_rates", allow_nan=True)
+    check_same_length(populations=n, reference_rates=r)
     return float(np.nansum(n * r))
 
 
@@ -70,6 +70,8 @@ def expected_by_group(frame: pd.DataFrame, group: str, strata: list[str], events
     This is indirect standardisation against the whole (the city): E_g = Σ_s n_gs · (Σ_g x_gs / Σ_g n_gs).
     """
     df = frame[[group, *strata, events, population]].copy()
+    check_count(df[events], events, integer=True)
+    check_count(df[population], population)
     ref = df.groupby(strata, dropna=False)[[events, population]].sum()
     ref_rate = (ref[events] / ref[population]).replace([np.inf], np.nan).fillna(0.0).rename("_r")
     df = df.join(ref_rate, on=strata)
@@ -87,7 +89,9 @@ def isr(observed: float, expected: float, conf: float = 0.95, method: str = "exa
     standardised *rate* O/E × reference_rate × per instead. `multiplier` 100 gives the ratio in per cent.
     """
     c = conf_level(conf)
-    o = float(check_count(observed, "observed"))
+    check_scalar(observed, "observed")
+    check_scalar(expected, "expected")
+    o = float(check_count(observed, "observed", integer=True))
     e = float(check_positive(expected, "expected"))
     used = method if method != "phe" else ("exact" if o < PHE_EXACT_BELOW else "byar")
     lo, hi = poisson_ci(o, e, c, used)
@@ -113,6 +117,8 @@ class ModelFit:
     deviance: float
     df_resid: float
     pearson_chi2: float
+    # With leave_one_out: unit i's expected count from the model fitted without unit i.
+    expected_loo: np.ndarray | None = None
 
     @property
     def dispersion(self) -> float:
@@ -120,26 +126,22 @@ class ModelFit:
         return self.pearson_chi2 / self.df_resid if self.df_resid > 0 else math.nan
 
 
-def expected_from_model(events, population, covariates: pd.DataFrame | np.ndarray | None = None,
-                        family: str = "poisson") -> ModelFit:
-    """Expected counts from a Poisson or negative-binomial GLM: log E[Yᵢ] = log(popᵢ) + β₀ + Xᵢβ.
-
-    Used for the socio-economically adjusted ratio O/E: the covariates are the districts'
-    socio-economic indicators (centred and scaled here so coefficients are per standard deviation).
-    For "negbin" the dispersion α is estimated by maximum likelihood (statsmodels NegativeBinomial,
-    NB2) and the GLM refitted with it.
-    """
-    y = check_count(events, "events")
-    pop = check_positive(population, "population")
+def _design(covariates, n: int) -> tuple[np.ndarray, list[str]]:
     if covariates is None:
-        X = np.ones((len(y), 1))
-        names = ["const"]
-    else:
-        cov = pd.DataFrame(covariates).astype(float)
-        z = (cov - cov.mean()) / cov.std(ddof=0).replace(0, 1)
-        X = sm.add_constant(z.to_numpy(), has_constant="add")
-        names = ["const", *map(str, cov.columns)]
-    offset = np.log(pop)
+        return np.ones((n, 1)), ["const"]
+    cov = pd.DataFrame(covariates)
+    try:
+        cov = cov.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError("covariates must be numeric") from None
+    if len(cov) != n:
+        raise ValueError(f"covariates must have one row per unit ({len(cov)} rows for {n} units)")
+    check_finite(cov.to_numpy(), "covariates")
+    z = (cov - cov.mean()) / cov.std(ddof=0).replace(0, 1)
+    return sm.add_constant(z.to_numpy(), has_constant="add"), ["const", *map(str, cov.columns)]
+
+
+def _fit_glm(y, X, offset, family):
     alpha = None
     if family == "poisson":
         fam = sm.families.Poisson()
@@ -149,8 +151,43 @@ def expected_from_model(events, population, covariates: pd.DataFrame | np.ndarra
         fam = sm.families.NegativeBinomial(alpha=max(alpha, 1e-8))
     else:
         raise ValueError(f"family must be 'poisson' or 'negbin', not {family!r}")
-    res = sm.GLM(y, X, family=fam, offset=offset).fit()
+    return sm.GLM(y, X, family=fam, offset=offset).fit(), alpha
+
+
+def expected_from_model(events, population, covariates: pd.DataFrame | np.ndarray | None = None,
+                        family: str = "poisson", *, leave_one_out: bool = False) -> ModelFit:
+    """Expected counts from a Poisson or negative-binomial GLM: log E[Yᵢ] = log(popᵢ) + β₀ + Xᵢβ.
+
+    Used for the socio-economically adjusted ratio O/E: the covariates are the districts'
+    socio-economic indicators (centred and scaled here so coefficients are per standard deviation).
+    For "negbin" the dispersion α is estimated by maximum likelihood (statsmodels NegativeBinomial,
+    NB2) and the GLM refitted with it.
+
+    `leave_one_out=True` also refits the model once per unit without that unit and predicts the
+    unit from it (`expected_loo`): a district with an extreme count then does not pull its own
+    expected value towards itself (with 13 districts and 3 parameters it visibly does). Use
+    `expected_loo` *instead of* a leave-one-out target in the funnel, not on top of it.
+    """
+    y = check_count(events, "events", integer=True)
+    pop = check_positive(population, "population")
+    check_same_length(events=y, population=pop)
+    X, names = _design(covariates, len(y))
+    if family not in ("poisson", "negbin"):
+        raise ValueError(f"family must be 'poisson' or 'negbin', not {family!r}")
+    if len(y) <= X.shape[1]:
+        raise ValueError(f"a model with {X.shape[1]} parameters needs more than {X.shape[1]} units, got {len(y)}")
+    offset = np.log(pop)
+    res, alpha = _fit_glm(y, X, offset, family)
     params = pd.Series(res.params, index=names)
     ci = pd.DataFrame(res.conf_int(), index=names, columns=["lower", "upper"])
+    loo = None
+    if leave_one_out:
+        if len(y) <= X.shape[1] + 1:
+            raise ValueError("leave_one_out needs at least two more units than model parameters")
+        loo = np.empty(len(y))
+        for i in range(len(y)):
+            keep = np.arange(len(y)) != i
+            r_i, _ = _fit_glm(y[keep], X[keep], offset[keep], family)
+            loo[i] = float(np.exp(offset[i] + X[i] @ np.asarray(r_i.params)))
     return ModelFit(np.asarray(res.fittedvalues, dtype=float), family, params, ci, alpha, float(res.deviance),
-                    float(res.df_resid), float(res.pearson_chi2))
+                    float(res.df_resid), float(res.pearson_chi2), loo)

@@ -1,0 +1,112 @@
+"""Two-group comparisons for the findings: one unit against the rest (issue 13 §2).
+
+- `rmst_difference`: the difference in restricted mean time (a − b) up to τ, each group's RMST
+  and SE by R's `rmean` (survival:::survmean, as `KaplanMeier.rmst`), combined as independent:
+  SE = √(SEa² + SEb²), normal CI and two-sided p. This is what survRM2's `rmst2` reports as
+  "RMST (arm=1)-(arm=0)" (Uno et al. 2014; Royston & Parmar 2013), with R's variance.
+- `proportion_vs_rest`: each unit's share against the pooled share of all other units (a
+  grant rate against the rest of the city), optionally with overdispersion τ². The decision
+  (z, p) is the arcsine-scale test of the proportion funnel with `exclude_self`
+  (`Overdispersion.flag(..., exclude_self=True)` gives the same flags); the interval is
+  Newcombe's hybrid score interval for the difference (statsmodels
+  `confint_proportions_2indep(method="newcomb")`, Newcombe 1998 method 10) at the effective
+  sample sizes n/(1 + 4nτ²) that the same τ² implies.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as st
+from statsmodels.stats.proportion import confint_proportions_2indep
+
+from ._common import Estimate, check_count, check_same_length, conf_level, z_value
+from .intervals import proportion_ci
+from .overdispersion import Overdispersion
+from .survival import _check_durations, kaplan_meier
+
+
+def rmst_difference(durations_a, ended_a, durations_b, ended_b, tau: float, conf: float = 0.95,
+                    unit: str = "dagar") -> Estimate:
+    """RMST(a) − RMST(b) up to τ with SE from R's rmean variance, a normal CI and two-sided p.
+
+    Positive: group a stays longer on average (up to τ). `extra` has p, z, std_err, and each
+    group's rmst/std_err/n/events, and `tau_beyond_follow_up` when τ exceeds a group's last
+    time (R's rmean then carries the last value of the curve on to τ; survRM2 refuses).
+    """
+    c = conf_level(conf)
+    ta, ea = _check_durations(durations_a, ended_a, ("durations_a", "ended_a"))
+    tb, eb = _check_durations(durations_b, ended_b, ("durations_b", "ended_b"))
+    if len(ta) == 0 or len(tb) == 0:
+        raise ValueError("each group needs at least one duration")
+    if not (isinstance(tau, (int, float, np.integer, np.floating)) and math.isfinite(tau) and tau > 0):
+        raise ValueError(f"tau must be a positive number, not {tau!r}")
+    ka, kb = kaplan_meier(ta, ea, c), kaplan_meier(tb, eb, c)
+    ra, sa = ka.rmst(tau)
+    rb, sb = kb.rmst(tau)
+    d = ra - rb
+    se = math.sqrt(sa ** 2 + sb ** 2)
+    zc = z_value(c)
+    if se > 0:
+        zs = d / se
+        p = float(2 * st.norm.sf(abs(zs)))
+    else:
+        zs, p = math.nan, math.nan
+    extra = {"p": p, "z": zs, "std_err": se, "tau": float(tau),
+             "rmst_a": ra, "std_err_a": sa, "n_a": len(ta), "events_a": int(ea.sum()),
+             "rmst_b": rb, "std_err_b": sb, "n_b": len(tb), "events_b": int(eb.sum()),
+             "tau_beyond_follow_up": bool(tau > ta.max() or tau > tb.max())}
+    return Estimate(d, d - zc * se, d + zc * se, f"{unit} (skillnad i restrikterat medelvärde till {tau:g})",
+                    "RMST-skillnad, Kaplan–Meier (R rmean), normalapproximation", c,
+                    n=float(len(ta) + len(tb)), extra=extra)
+
+
+def proportion_vs_rest(numerators, denominators, *, conf: float = 0.95, tau2: float = 0.0) -> list[Estimate]:
+    """Each unit's share minus the rest's pooled share, in percentage points, with CI and p.
+
+    numerators/denominators per unit (e.g. granted/applied per district). τ² (arcsine scale,
+    from `overdispersion(k, n, statistic="PR")` when `adjusted`) widens both the test and the
+    interval. A unit with n = 0 gets NaN with a reason. `extra`: p, z, share, rest_share,
+    share_lower/share_upper (the unit's own Wilson CI at its effective n), n_effective,
+    rest_n_effective.
+    """
+    c = conf_level(conf)
+    k = check_count(numerators, "numerators", integer=True)
+    n = check_count(denominators, "denominators", integer=True)
+    check_same_length(numerators=k, denominators=n)
+    if np.any(k > n):
+        raise ValueError("numerators cannot exceed denominators")
+    t2 = float(tau2)
+    if not (math.isfinite(t2) and t2 >= 0):
+        raise ValueError(f"tau2 must be a finite number ≥ 0, got {tau2!r}")
+    ok = n > 0
+    if ok.sum() < 2:
+        raise ValueError("need at least two units with a positive denominator")
+    ko, no = k[ok], n[ok]
+    od = Overdispersion.fixed("PR", tau2=t2, target=float(ko.sum() / no.sum()))
+    z = od.zscores(ko, no, exclude_self=True)
+    p = 2 * st.norm.sf(np.abs(z))
+    ref = od.reference(ko, no, exclude_self=True)
+    out: list[Estimate] = []
+    j = 0
+    unit_name = "procentenheter (andel − övrigas andel)"
+    method = "Newcombe (hybrid score), arcsinus-test mot övriga" + (" med överspridning τ²" if t2 > 0 else "")
+    for i in range(len(k)):
+        if not ok[i]:
+            out.append(Estimate(math.nan, math.nan, math.nan, unit_name, method, c, n=float(k[i]), denominator=0.0,
+                                reason="nämnaren är 0"))
+            continue
+        share, rest = float(ko[j] / no[j]), float(ref["target"].iloc[j])
+        n_eff = 1 / (4 * (1 / (4 * no[j]) + t2))
+        rest_eff = 1 / (4 * float(ref["target_var"].iloc[j]))
+        lo, hi = confint_proportions_2indep(share * n_eff, n_eff, rest * rest_eff, rest_eff, method="newcomb",
+                                            compare="diff", alpha=1 - c)
+        s_lo, s_hi = proportion_ci(share * n_eff, n_eff, c)
+        out.append(Estimate(float(100 * (share - rest)), 100 * float(lo), 100 * float(hi), unit_name, method, c,
+                            n=float(ko[j]), denominator=float(no[j]),
+                            extra={"p": float(p[j]), "z": float(z[j]), "share": 100 * share, "rest_share": 100 * rest,
+                                   "share_lower": 100 * s_lo, "share_upper": 100 * s_hi, "n_effective": n_eff,
+                                   "rest_n_effective": rest_eff, "tau2": t2}))
+        j += 1
+    return out
