@@ -77,6 +77,7 @@ class Validator:
             "CREATE OR REPLACE TABLE stg.q (table_name VARCHAR, file VARCHAR, row_number BIGINT, "
             "column_name VARCHAR, rule VARCHAR, message VARCHAR)"
         )
+        self.con.execute("CREATE OR REPLACE TABLE stg.q_district (file VARCHAR, row_number BIGINT, district VARCHAR)")
         self.con.execute("CREATE OR REPLACE TABLE stg.code_alias (list VARCHAR, alias VARCHAR, code VARCHAR)")
         self.con.executemany("INSERT INTO stg.code_alias VALUES (?, ?, ?)", [list(r) for r in alias_rows()])
         for col, values in ctx.mapping.codes.items():
@@ -124,6 +125,7 @@ class Validator:
         getattr(self, f"_rules_{table.name}")(table)
         self._duplicates(table)
         self._accept(table)
+        self._districts_of_quarantined(table)
         # From here on only the accepted rows are needed: free the file's copies now, so that a large
         # load keeps one or two copies of a table in memory, not four (less spilling to disk).
         self.con.execute(f"DROP VIEW stg.u_{table.name}")
@@ -357,6 +359,24 @@ class Validator:
                     FROM stg.t_{table.name} t JOIN _dupkeys d ON {' AND '.join(f't.{k} = d.{k}' for k in key)}
                     WINDOW w AS (PARTITION BY {part} ORDER BY t._file, t._row)
                 ) WHERE variants > 1 OR k > 1"""
+        )
+
+    def _districts_of_quarantined(self, table: Table) -> None:
+        """The district of each quarantined case (its own, when it is a known code) and placement (its
+        case's, from this load or the store): the dashboard shows a district's users their own rows."""
+        if table.name == "cases":
+            district = "t.district"
+        elif table.name == "placements":
+            has = self.con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = 'stg' AND "
+                                   "table_name = 'ok_cases' AND column_name = 'district'").fetchone()[0]
+            here = "(SELECT min(c.district) FROM stg.ok_cases c WHERE c.case_key = t.case_key)" if has else "NULL"
+            district = f"coalesce({here}, (SELECT min(m.district) FROM main.cases m WHERE m.case_key = t.case_key))"
+        else:
+            return
+        self.con.execute(
+            f"""INSERT INTO stg.q_district SELECT t._file, t._row, {district} FROM stg.t_{table.name} t
+                SEMI JOIN stg.q q ON q.table_name = {lit(table.name)} AND q.file = t._file AND q.row_number = t._row
+                WHERE {district} IS NOT NULL"""
         )
 
     def _accept(self, table: Table) -> None:
