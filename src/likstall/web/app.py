@@ -12,7 +12,6 @@ are answered. Roles: docs/web.md and `web/roles.py`.
 from __future__ import annotations
 
 import secrets
-from contextlib import asynccontextmanager
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -84,14 +83,8 @@ def create_app(db: str | Path, *, https_only: bool = False, allowed_hosts=None, 
     state = State(Path(db), settings)
     state.reports = ReportFiles(Path(db), settings.report_builds)
 
-    @asynccontextmanager
-    async def lifespan(_app):
-        yield
-        state.checks.shutdown()
-        state.reports.shutdown()
-
     app = FastAPI(title="likstall API", version="1", docs_url=None, redoc_url=None, openapi_url=None,
-                  redirect_slashes=False, max_body_size=MAX_FORM, lifespan=lifespan)
+                  redirect_slashes=False, max_body_size=MAX_FORM)
     app.state.likstall = state
     app.state.login_key = (session_secret or secrets.token_hex(32)).encode()
     app.add_middleware(SecurityHeaders, hsts=https_only)

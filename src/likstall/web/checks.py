@@ -53,6 +53,3 @@ class Checks:
         """From a worker thread (a sync dependency): the same, waiting for the result."""
         fut = self.submit(fn, *args)
         return BUSY if fut is None else fut.result()
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -69,6 +69,3 @@ class ReportFiles:
             for (k, fmt) in [j for j in self._jobs if j[0][0] == key[0] and j[0] != key]:
                 self._jobs.pop((k, fmt), None)
                 shutil.rmtree(self._folder(k), ignore_errors=True)
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

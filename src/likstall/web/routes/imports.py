@@ -71,6 +71,7 @@ async def import_upload(request: Request, user=Depends(admin)):
         check_length(request, st.settings)  # before a byte of the body is read
         if session is None:
             raise UploadRefused("Importen kräver en inloggad session.", 403)
+        st.staging.remove(session.staging)  # a new upload replaces what the session had staged
         staged = st.staging.new()
         await run_in_threadpool(st.sessions.set_staging, session, staged[0], None)  # the sweep leaves it alone
         up = await read_upload(request, staged[1], st.settings)
