@@ -73,6 +73,7 @@ class Validator:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.con = ctx.con
+        self._cases_accepted = False
         self.con.execute(
             "CREATE OR REPLACE TABLE stg.q (table_name VARCHAR, file VARCHAR, row_number BIGINT, "
             "column_name VARCHAR, rule VARCHAR, message VARCHAR)"
@@ -367,9 +368,9 @@ class Validator:
         if table.name == "cases":
             district = "t.district"
         elif table.name == "placements":
-            has = self.con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = 'stg' AND "
-                                   "table_name = 'ok_cases' AND column_name = 'district'").fetchone()[0]
-            here = "(SELECT min(c.district) FROM stg.ok_cases c WHERE c.case_key = t.case_key)" if has else "NULL"
+            # stg.ok_cases has a district when this load had cases (not the empty stand-in).
+            here = ("(SELECT min(c.district) FROM stg.ok_cases c WHERE c.case_key = t.case_key)"
+                    if self._cases_accepted else "NULL")
             district = f"coalesce({here}, (SELECT min(m.district) FROM main.cases m WHERE m.case_key = t.case_key))"
         else:
             return
@@ -409,6 +410,8 @@ class Validator:
             f"CREATE OR REPLACE TABLE stg.ok_{table.name} AS SELECT *, {row_hash} AS row_hash FROM (SELECT t._file, t._row, {select} FROM {base})",
             self.ctx.key_params if table.name in ("cases", "placements") else None,
         )
+        if table.name == "cases":
+            self._cases_accepted = True
         if table.name == "districts":
             self.con.execute(
                 f"INSERT INTO stg.district_alias SELECT DISTINCT {norm_sql('code')}, code FROM stg.ok_districts "
