@@ -16,8 +16,8 @@ from webkit import PASSWORD, client, csrf_of, logged_in, login, make_store
 
 
 @pytest.fixture(scope="module")
-def db(demo_store, tmp_path_factory):
-    return make_store(demo_store, tmp_path_factory.mktemp("deploy"))
+def db(web_template, tmp_path_factory):
+    return make_store(web_template, tmp_path_factory.mktemp("deploy"))
 
 
 def test_behind_tls_cookies_are_secure_and_hsts_is_sent(db):
@@ -84,7 +84,7 @@ def test_concurrent_downloads_build_the_file_once(db, monkeypatch):
     time.sleep(0.1)
     t0 = time.monotonic()
     assert c.get("/rapporter").status_code == 200
-    assert time.monotonic() - t0 < 0.5
+    assert time.monotonic() - t0 < 1.0
     t.join()
     assert result["r"].status_code == 200 and result["r"].content.startswith(b"PK")
     assert c.get("/rapporter/2021/html").content == bodies[0].content and builds == [("html",), ("xlsx",)]

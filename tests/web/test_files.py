@@ -79,8 +79,8 @@ def test_an_old_world_readable_store_is_tightened_when_opened(tmp_path):
     assert mode(db) == 0o600
 
 
-def test_the_servers_own_files_are_private(demo_store, tmp_path):
-    db = make_store(demo_store, tmp_path)
+def test_the_servers_own_files_are_private(web_template, tmp_path):
+    db = make_store(web_template, tmp_path)
     old = os.umask(0o022)
     try:
         app = create_app(db, login_delay=0)

@@ -16,11 +16,8 @@ from webkit import CSRF, PASSWORD, ROLE_USERS, csrf_of, logged_in, login, make_s
 
 
 @pytest.fixture(scope="module")
-def db(demo_store, tmp_path_factory):
-    path = make_store(demo_store, tmp_path_factory.mktemp("web"))
-    add_user(path, "gone", "analytiker", None, PASSWORD)
-    add_user(path, "extra", "lasare", None, PASSWORD)
-    return path
+def db(web_template, tmp_path_factory):
+    return make_store(web_template, tmp_path_factory.mktemp("web"))
 
 
 @pytest.fixture(scope="module")

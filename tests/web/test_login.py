@@ -23,16 +23,13 @@ from likstall.web import users
 from likstall.web.app import create_app
 from likstall.web.settings import LoginPolicy
 from likstall.web.throttle import LoginThrottle, Reservation
-from likstall.web.users import add_user, disable_user, new_token
+from likstall.web.users import disable_user, new_token
 from webkit import CSRF, PASSWORD, client, login, make_store
 
 
 @pytest.fixture(scope="module")
-def db(demo_store, tmp_path_factory):
-    path = make_store(demo_store, tmp_path_factory.mktemp("login"))
-    add_user(path, "lockme", "lasare", None, PASSWORD)
-    add_user(path, "nopass", "lasare", None, None)
-    add_user(path, "off", "lasare", None, PASSWORD)
+def db(web_template, tmp_path_factory):
+    path = make_store(web_template, tmp_path_factory.mktemp("login"))
     disable_user(path, "off")
     return path
 
@@ -125,7 +122,7 @@ def test_a_login_flood_does_not_stall_other_requests(db):
         done.set()
         probe.join()
     assert set(codes) <= {401, 503} and codes.count(401) >= 2  # checked, or refused at once as busy
-    assert latencies and max(latencies) < 1.0, max(latencies)
+    assert latencies and max(latencies) < 2.0, max(latencies)  # it was 12,6 s
 
 
 def test_one_argon2_check_with_the_same_parameters_for_every_kind_of_name(db, monkeypatch):

@@ -15,17 +15,14 @@ from typer.testing import CliRunner
 from likstall.cli import app as cli
 from likstall.web.app import create_app
 from likstall.web.sidedb import side_path
-from likstall.web.users import add_user, disable_user, new_token, revoke_token
-from webkit import PASSWORD, client, csrf_of, logged_in, login, make_store
+from likstall.web.users import disable_user, new_token, revoke_token
+from webkit import client, csrf_of, logged_in, login, make_store
 
 
 @pytest.fixture(scope="module")
-def db(demo_store, tmp_path_factory):
+def db(web_template, tmp_path_factory):
     """One store for the module; each test that changes a user has a user of its own."""
-    path = make_store(demo_store, tmp_path_factory.mktemp("sessions"))
-    for name in ("kim", "dis", "ended", "idle", "tok"):
-        add_user(path, name, "analytiker", None, PASSWORD)
-    return path
+    return make_store(web_template, tmp_path_factory.mktemp("sessions"))
 
 
 @pytest.fixture(scope="module")

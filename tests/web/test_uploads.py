@@ -38,8 +38,8 @@ def key(demo_store, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def db(demo_store, tmp_path_factory):
-    return make_store(demo_store, tmp_path_factory.mktemp("uploads"))
+def db(web_template, tmp_path_factory):
+    return make_store(web_template, tmp_path_factory.mktemp("uploads"))
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +154,8 @@ def staged(db: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir()) if root.is_dir() else []
 
 
-def test_staged_files_are_deleted_on_discard_commit_logout_expiry_and_start(demo_store, tmp_path, key):
-    db = make_store(demo_store, tmp_path)
+def test_staged_files_are_deleted_on_discard_commit_logout_expiry_and_start(web_template, tmp_path, key):
+    db = make_store(web_template, tmp_path)
     app = create_app(db, login_delay=0)
     c = logged_in(app, "admin")
     assert staging_root(db).stat().st_mode & 0o777 == 0o700
@@ -216,7 +216,7 @@ def test_the_check_runs_off_the_event_loop(db, key, monkeypatch):
             assert httpx.get(served.base + "/static/style.css").status_code == 200
             waited = time.monotonic() - t0
             t.join()
-        assert result["r"].status_code == 200 and waited < 0.5, waited
+        assert result["r"].status_code == 200 and waited < 1.0, waited  # the check alone sleeps 2 s
     finally:
         served.close()
 
@@ -252,9 +252,9 @@ def test_import_errors_never_repeat_values_first_rows_or_paths(db, key):
             assert bad not in main, bad
 
 
-def test_a_year_that_cannot_be_computed_is_a_clear_page(demo_store, tmp_path, key):
+def test_a_year_that_cannot_be_computed_is_a_clear_page(web_template, tmp_path, key):
     """Three cases from 2014 and no population for that year: a page that says so, not a 500."""
-    db = make_store(demo_store, tmp_path)
+    db = make_store(web_template, tmp_path)
     app = create_app(db, login_delay=0)
     c = logged_in(app, "admin")
     rows = "".join(f"AR-14-{i},P-14-{i},farsta,2014-0{i + 1}-01,K\n" for i in range(3))

@@ -15,14 +15,21 @@ ROLE_USERS = {"admin": ("anna", None), "analytiker": ("ali", None), "stadsdel": 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def make_store(demo_store: Path, folder: Path, name: str = "web.duckdb") -> Path:
-    """A copy of the demo store with one user per role (and their key file next to the demo store)."""
+def make_template(demo_store: Path, folder: Path, name: str = "web.duckdb") -> Path:
+    """A copy of the demo store with one user per role (the key file stays next to the demo store)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     shutil.copy(demo_store, path)
     for role, (user, district) in ROLE_USERS.items():
         add_user(path, user, role, district, PASSWORD)
     return path
+
+
+def make_store(template: Path, folder: Path, name: str = "web.duckdb") -> Path:
+    """A private copy of the web tests' store (conftest's `web_template`: the demo store and its users)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, folder / name)
+    return folder / name
 
 
 def client(app, address: str = "testclient") -> TestClient:

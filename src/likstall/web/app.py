@@ -23,7 +23,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from .downloads import ReportFiles
 from .errors import BY_STATUS, text_of
 from .render import HERE, error_page
 from .roles import PAGES  # noqa: F401 (re-exported for tests)
@@ -81,7 +80,6 @@ def create_app(db: str | Path, *, https_only: bool = False, allowed_hosts=None, 
     (session_idle, max_file, password_checks, ...); `login_delay` the base delay of `LoginPolicy`."""
     settings = settings_from(https_only, allowed_hosts, login_delay, login, options)
     state = State(Path(db), settings)
-    state.reports = ReportFiles(Path(db), settings.report_builds)
 
     app = FastAPI(title="likstall API", version="1", docs_url=None, redoc_url=None, openapi_url=None,
                   redirect_slashes=False, max_body_size=MAX_FORM)

@@ -23,6 +23,7 @@ from ..contract.personnummer import mask_personnummer
 from ..errors import StoreError
 from ..store.connection import connect
 from .checks import Checks
+from .downloads import ReportFiles
 from .errors import STORE_BUSY, Refusal, computing
 from .sessions import Sessions
 from .settings import Settings
@@ -46,6 +47,7 @@ class State:
         self.staging.clear()  # nothing staged before this start can be reached any more
         self.throttle = LoginThrottle(settings.login)
         self.checks = Checks(settings.password_checks, settings.password_queue)
+        self.reports = ReportFiles(db, settings.report_builds)
         self.import_lock = threading.Lock()  # one import check or commit at a time
         self._refresh_lock = threading.Lock()
         self._directory: Directory | None = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .settings import LoginPolicy
 
@@ -29,9 +29,10 @@ class _Count:
     not_before: float = 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reservation:
-    keys: list[tuple] = field(default_factory=list)
+    name: str
+    client: str
 
 
 class LoginThrottle:
@@ -72,11 +73,11 @@ class LoginThrottle:
                 c.failures += 1
                 c.last = now
                 c.not_before = now + self._delay(c.failures, free, cap)
-            return Reservation([key for key, _, _ in scopes])
+            return Reservation(name, client)
 
     def _give_back(self, res: Reservation, *, forget_pair: bool) -> None:
         with self._lock:
-            for (key, free, cap) in self._scopes(*self._name_client(res)):
+            for key, free, cap in self._scopes(res.name, res.client):
                 c = self._counts.get(key)
                 if c is None:
                     continue
@@ -85,11 +86,6 @@ class LoginThrottle:
                     continue
                 c.failures = max(0, c.failures - 1)
                 c.not_before = min(c.not_before, c.last + self._delay(c.failures, free, cap))
-
-    @staticmethod
-    def _name_client(res: Reservation) -> tuple[str, str]:
-        pair = res.keys[0]
-        return pair[1], pair[2]
 
     def succeeded(self, res: Reservation) -> None:
         """The password was right: this name and client start afresh; the failure reserved against the

@@ -7,6 +7,7 @@ staged files are deleted on commit, discard, logout, session expiry and start-up
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -14,11 +15,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from ...errors import LikstallError
 from ...ingest import load
 from ..auth import check_csrf, current_session, role_user, state_of
 from ..errors import import_message
 from ..render import page
 from ..roles import ADMINS
+from ..storelock import StoreBusy
 from ..uploads import CEILING, UPLOAD_TYPES, UploadRefused, check_length, extract_date, read_upload
 from ..workbook import WorkbookRefused, check_workbook
 
@@ -94,9 +97,6 @@ async def import_upload(request: Request, user=Depends(admin)):
 
 def _refusal(exc: Exception, uploaded: set[str]) -> tuple[int, str] | None:
     """(status, fixed text) for an upload that cannot go on; None for what is not the upload's fault."""
-    from ...errors import LikstallError
-    from ..storelock import StoreBusy
-
     if isinstance(exc, UploadRefused):
         return exc.status, exc.text
     if isinstance(exc, WorkbookRefused):
@@ -114,8 +114,6 @@ def _drop(st, session, name) -> None:
 
 @router.post("/import/commit")
 def import_commit(request: Request, csrf: str = Form(""), user=Depends(admin)):
-    import datetime as dt
-
     check_csrf(request, csrf)
     st = state_of(request)
     session = current_session(request)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from ...errors import StoreError
 from ...ingest.rules import describe
 from ..auth import role_user, state_of
 from ..errors import STORE_BUSY, Refusal
 from ..render import page
 from ..roles import INTERNAL_READERS, quarantine_scope
+from ..storelock import StoreBusy
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 1000
@@ -22,9 +24,6 @@ SHOWN = 1000
 
 def quarantine_rows(st, district: str | None) -> tuple[list[dict], int]:
     """The newest SHOWN rows this scope sees, and how many it sees in all."""
-    from ...errors import StoreError
-    from ..storelock import StoreBusy
-
     try:
         with st.reading(wait=st.settings.store_wait) as con:
             has = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'quarantine' "

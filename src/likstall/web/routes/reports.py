@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import page_user, state_of
 from ..downloads import MEDIA
@@ -33,7 +34,8 @@ async def report_file(request: Request, year: int, fmt: str, user=Depends(page_u
     if fmt not in formats():
         raise Refusal(404, "Okänt format.")
     st = state_of(request)
-    y = st.year_of(year)
+    y = await run_in_threadpool(st.year_of, year)  # may read the store: not on the event loop
+    key = await run_in_threadpool(st.release_key, y)
 
     def build(folder: Path) -> Path:
         from ...render.report import write_report
@@ -41,7 +43,7 @@ async def report_file(request: Request, year: int, fmt: str, user=Depends(page_u
         with computing():
             return Path(write_report(st.follow_up(y), folder, [fmt])[fmt])
 
-    path = await st.reports.get(st.release_key(y), fmt, build)
-    st.log(user, "export", request.url.path, fmt, 200)
+    path = await st.reports.get(key, fmt, build)
+    await run_in_threadpool(st.log, user, "export", request.url.path, fmt, 200)
     name = path.name if fmt != "csv" else f"tables-{y}.csv"
     return FileResponse(path, media_type=MEDIA[fmt], filename=name)
