@@ -342,11 +342,38 @@ def user_token(name: Annotated[str, typer.Argument()],
     print(new_token(db, name))
 
 
+@user_app.command("tokens")
+def user_tokens(name: Annotated[Optional[str], typer.Argument(help="Bara den här användarens")] = None,
+                db: Annotated[Path, typer.Option("--db", help="Databasfil")] = Path(DEMO_DB)) -> None:
+    """Lista API-nycklarna (id, användare, skapad, spärrad; aldrig hemligheten)."""
+    from .web.users import list_tokens
+
+    t = Table(title="API-nycklar")
+    for col in ("id", "användare", "skapad", "spärrad"):
+        t.add_column(col)
+    for k in list_tokens(db, name):
+        t.add_row(k["id"], k["username"], str(k["created"])[:16], "spärrad" if k["revoked"] else "")
+    out.print(t)
+
+
+@user_app.command("revoke")
+def user_revoke(token: Annotated[str, typer.Argument(help="Nyckelns id, lst_<16 hextecken>")],
+                db: Annotated[Path, typer.Option("--db", help="Databasfil")] = Path(DEMO_DB)) -> None:
+    """Spärra en API-nyckel (användarens andra nycklar och inloggningar gäller som förut)."""
+    from .web.users import revoke_token, token_id_of
+
+    owner = revoke_token(db, token)
+    out.print(f"lst_{token_id_of(token)} ({owner}) är spärrad.")
+
+
 @app.command()
 def serve(
     db: Annotated[Path, typer.Option("--db", help="Databasfil")] = Path(DEMO_DB),
     host: Annotated[str, typer.Option(help="Adress")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
+    behind_tls: Annotated[bool, typer.Option("--behind-tls", help="Bakom en TLS-proxy: Secure-kakor och HSTS")] = False,
+    allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host",
+                            help="Värdnamn som besvaras (upprepa; utan: bara localhost)")] = None,
 ) -> None:
     """Starta webbgränssnittet och API:t."""
     import uvicorn
@@ -360,7 +387,8 @@ def serve(
     if n == 0:
         err.print(f"Det finns inga användare än. Skapa en administratör först: likstall user add NAMN --role admin --db {db}")
     out.print(f"likstall på http://{host}:{port}/ (avsluta med Ctrl+C)")
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_app(db, https_only=behind_tls, allowed_hosts=allowed_host), host=host, port=port,
+                log_level="warning", access_log=False)
 
 
 @app.command()

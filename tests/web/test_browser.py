@@ -114,14 +114,19 @@ def test_keyboard_reaches_the_skip_link_and_the_menu(browser, server):
 
 
 def test_what_each_role_must_not_see(browser, server):
+    """Released numbers are public (every role sees every district); internal data is scoped."""
     ctx, page = logged_in(browser, server, "stadsdel")
-    assert "Bromma" not in page.locator("main").inner_text()
-    assert page.goto(f"{server}/stadsdel/bromma").status == 403
+    assert "Bromma" in page.locator("main").inner_text()
+    assert page.goto(f"{server}/stadsdel/bromma").status == 200
     assert page.goto(f"{server}/import").status == 403
+    assert page.goto(f"{server}/logg").status == 403
+    assert page.goto(f"{server}/karantan").status == 200
+    districts = page.locator("main tbody tr td:last-child").all_inner_texts()
+    assert districts and set(districts) == {"farsta"}  # only its own district's quarantine rows
     ctx.close()
     ctx, page = logged_in(browser, server, "lasare")
-    assert page.locator("nav a", has_text="Datakvalitet").count() == 0
-    assert page.goto(f"{server}/datakvalitet").status == 403
+    assert page.locator("nav a", has_text="Karantän").count() == 0
+    assert page.goto(f"{server}/karantan").status == 403
     assert page.goto(f"{server}/logg").status == 403
     ctx.close()
 

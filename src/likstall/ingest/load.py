@@ -185,7 +185,7 @@ def _drop_raw_staging(con: duckdb.DuckDBPyConnection) -> None:
     for database, table in con.execute(
         "SELECT database_name, table_name FROM duckdb_tables() WHERE database_name IN ('stg', 'temp')"
     ).fetchall():
-        if table != "q" and not table.startswith(keep):
+        if table not in ("q", "q_district") and not table.startswith(keep):
             con.execute(f'DROP TABLE {database}."{table}"')
 
 
@@ -257,9 +257,14 @@ def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: li
                     WHERE c.status = 'unchanged' AND s.extract_date < DATE '{extract}'
                       AND {' AND '.join(f's."{k}" = c."{k}"' for k in keys)}"""
             )
+        # The district of each row (schema 6), for the dashboard's per-district quarantine.
+        district = "district" in _store_columns(con, "quarantine")
         con.execute(
-            f"INSERT INTO main.quarantine SELECT {load_id}, file, table_name, row_number, column_name, rule, message "
-            "FROM stg.q ORDER BY table_name, file, row_number, rule"
+            f"INSERT INTO main.quarantine (load_id, file, table_name, row_number, column_name, rule, message"
+            f"{', district' if district else ''}) SELECT {load_id}, file, table_name, row_number, column_name, rule, "
+            f"message{', d.district' if district else ''} FROM stg.q LEFT JOIN (SELECT file, row_number, "
+            "min(district) AS district FROM stg.q_district GROUP BY ALL) d USING (file, row_number) "
+            "ORDER BY table_name, file, row_number, rule"
         )
         con.execute(
             "INSERT INTO main.loads VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",

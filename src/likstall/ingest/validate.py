@@ -73,10 +73,12 @@ class Validator:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.con = ctx.con
+        self._cases_accepted = False
         self.con.execute(
             "CREATE OR REPLACE TABLE stg.q (table_name VARCHAR, file VARCHAR, row_number BIGINT, "
             "column_name VARCHAR, rule VARCHAR, message VARCHAR)"
         )
+        self.con.execute("CREATE OR REPLACE TABLE stg.q_district (file VARCHAR, row_number BIGINT, district VARCHAR)")
         self.con.execute("CREATE OR REPLACE TABLE stg.code_alias (list VARCHAR, alias VARCHAR, code VARCHAR)")
         self.con.executemany("INSERT INTO stg.code_alias VALUES (?, ?, ?)", [list(r) for r in alias_rows()])
         for col, values in ctx.mapping.codes.items():
@@ -124,6 +126,7 @@ class Validator:
         getattr(self, f"_rules_{table.name}")(table)
         self._duplicates(table)
         self._accept(table)
+        self._districts_of_quarantined(table)
         # From here on only the accepted rows are needed: free the file's copies now, so that a large
         # load keeps one or two copies of a table in memory, not four (less spilling to disk).
         self.con.execute(f"DROP VIEW stg.u_{table.name}")
@@ -359,6 +362,24 @@ class Validator:
                 ) WHERE variants > 1 OR k > 1"""
         )
 
+    def _districts_of_quarantined(self, table: Table) -> None:
+        """The district of each quarantined case (its own, when it is a known code) and placement (its
+        case's, from this load or the store): the dashboard shows a district's users their own rows."""
+        if table.name == "cases":
+            district = "t.district"
+        elif table.name == "placements":
+            # stg.ok_cases has a district when this load had cases (not the empty stand-in).
+            here = ("(SELECT min(c.district) FROM stg.ok_cases c WHERE c.case_key = t.case_key)"
+                    if self._cases_accepted else "NULL")
+            district = f"coalesce({here}, (SELECT min(m.district) FROM main.cases m WHERE m.case_key = t.case_key))"
+        else:
+            return
+        self.con.execute(
+            f"""INSERT INTO stg.q_district SELECT t._file, t._row, {district} FROM stg.t_{table.name} t
+                SEMI JOIN stg.q q ON q.table_name = {lit(table.name)} AND q.file = t._file AND q.row_number = t._row
+                WHERE {district} IS NOT NULL"""
+        )
+
     def _accept(self, table: Table) -> None:
         """Accepted rows in the store's shape, with keyed pseudonyms and a content hash."""
         rejected = f"(SELECT DISTINCT file, row_number FROM stg.q WHERE table_name = {lit(table.name)})"
@@ -389,6 +410,8 @@ class Validator:
             f"CREATE OR REPLACE TABLE stg.ok_{table.name} AS SELECT *, {row_hash} AS row_hash FROM (SELECT t._file, t._row, {select} FROM {base})",
             self.ctx.key_params if table.name in ("cases", "placements") else None,
         )
+        if table.name == "cases":
+            self._cases_accepted = True
         if table.name == "districts":
             self.con.execute(
                 f"INSERT INTO stg.district_alias SELECT DISTINCT {norm_sql('code')}, code FROM stg.ok_districts "

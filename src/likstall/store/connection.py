@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -18,13 +20,40 @@ def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def private_files() -> None:
+    """From now on this process creates files only its user can read (umask 077).
+
+    The store holds pseudonyms, unsuppressed counts and password and token hashes. DuckDB creates
+    the file, its write-ahead log (`.wal`, created and removed again at every checkpoint) and its
+    spill folder (`.tmp`) itself, at moments no caller sees, so a chmod after the fact would leave
+    windows open; the process's umask is the one setting that covers them all. It stays tightened
+    for the rest of the process: what a likstall process writes after opening a store (reports,
+    staging copies, caches) is for its user, and is shared on purpose, by copying, when published.
+    """
+    old = os.umask(0o077)
+    os.umask(old | 0o077)
+
+
+def _tighten(path: Path) -> None:
+    """Take group and other rights away from a store file made before this rule (ours only)."""
+    for p in (path, Path(str(path) + ".wal")):
+        try:
+            st = p.stat()
+            if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) & 0o077:
+                p.chmod(stat.S_IMODE(st.st_mode) & 0o700)
+        except (FileNotFoundError, PermissionError):
+            pass
+
+
 def connect(path: str | Path, *, read_only: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Open (and with read_only=False create or migrate) the store at `path`.
 
     DuckDB lets one process write a file or several read it. While another process has it, try
     again for up to `wait` seconds (the web server holds it only for moments) before giving up.
+    The file, its write-ahead log and spill files are created 0600 (`private_files`).
     """
     path = Path(path)
+    private_files()
     if read_only and not path.exists():
         raise StoreError(f"Databasen {path} finns inte. Läs in data först med `likstall ingest`.")
     deadline = time.monotonic() + wait
@@ -46,6 +75,8 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 0.0) -> 
         except duckdb.Error as exc:
             raise StoreError(f"{path} är ingen likstall-databas som går att öppna: {_first_line(exc)}") from None
     configure(con)
+    if not read_only:
+        _tighten(path)
     if read_only:
         _check_magic(con, path)
     else:

@@ -183,4 +183,9 @@ def _rebuilt_without_primary_key(table: str) -> str:
 SCHEMA_V5 = "".join(_rebuilt_without_primary_key(t)
                     for t in ("districts", "population", "socioeconomics", "cases", "placements"))
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5)
+# The district a quarantined row belongs to, when it names one (a case's district, a placement's
+# case's district): a district's users see their own quarantine in the dashboard. Idempotent, so
+# that it can sit anywhere among later migrations.
+SCHEMA_V6 = "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS district VARCHAR;"
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6)

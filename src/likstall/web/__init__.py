@@ -1,1 +1,2 @@
-"""The dashboard and the JSON API: roles, district scoping, an access log; only gated numbers."""
+"""The dashboard and the JSON API: published numbers for every role, internal data scoped per role and
+district, server-side sessions, an access log; only gated numbers."""

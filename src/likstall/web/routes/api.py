@@ -1,0 +1,64 @@
+"""JSON API under /api/v1: the long-format published cells (as tables.csv) and the findings.
+
+Released numbers are public, so every role gets every district's rows; `district=` only filters.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from ..auth import api_user, state_of
+from ..errors import Refusal
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.get("/tables", tags=["publicering"], summary="Publicerade celler i lång form (som tables.csv)")
+def tables(request: Request, year: int | None = Query(None), table: str | None = Query(None),
+           district: str | None = Query(None), user=Depends(api_user)):
+    from ...render.tables_csv import cell_row
+
+    st = state_of(request)
+    y = st.year_of(year)
+    pub = st.follow_up(y).publication
+    if table is not None and table not in pub.tables:
+        # The request's own text is not echoed (it may carry anything); the valid names are.
+        raise Refusal(404, "Ingen tabell med det namnet. Tabeller: " + ", ".join(sorted(pub.tables)))
+    rows = []
+    for t in pub.tables.values():
+        if table and t.name != table:
+            continue
+        for c in t.cells:
+            row = cell_row(pub, t, c)
+            if district and row["district"] != district:
+                continue
+            row = {k: (None if v == "" else v) for k, v in row.items()}
+            for k in ("value", "ci_low", "ci_high"):
+                if row[k] is not None:
+                    row[k] = float(row[k])
+            rows.append(row)
+    st.log(user, "api", request.url.path, table, 200)
+    return {"year": y, "rows": rows}
+
+
+@router.get("/findings", tags=["publicering"], summary="Fynd (högre/lägre än förväntat), bara från publicerade celler")
+def findings(request: Request, year: int | None = Query(None), user=Depends(api_user)):
+    st = state_of(request)
+    y = st.year_of(year)
+    out = [{"district": f.district, "indicator": f.indicator, "direction": f.direction, "estimate": _n(f.estimate),
+            "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high), "q_value": _n(f.q_value), "text": f.text_sv}
+           for f in st.follow_up(y).findings]
+    st.log(user, "api", request.url.path, None, 200)
+    return {"year": y, "findings": out}
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, user=Depends(api_user)):
+    return JSONResponse(request.app.openapi())
+
+
+def _n(x):
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)

@@ -1,0 +1,85 @@
+"""The published follow-up as pages: the report's sections and one page per district, for every role."""
+
+from __future__ import annotations
+
+from copy import copy
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from ...disclosure.cells import TOTAL
+from ..auth import page_user, state_of
+from ..errors import Refusal
+from ..render import page
+from ..roles import PAGES
+
+router = APIRouter(include_in_schema=False)
+SECTION_OF = {"oversikt": "oversikt", "placeringar": "likstallighet", "vistelsetid": "vistelsetid", "shis": "shis",
+              "malgrupper": "malgrupper", "sarbara": "sarbara", "trender": "trender", "datakvalitet": "datakvalitet"}
+
+
+def views_of(st, year: int) -> list:
+    from ...render.views import all_views
+
+    return st.derived("views", year, lambda: all_views(st.follow_up(year)))
+
+
+def sections_of(st, year: int) -> dict:
+    from ...render.report import sections
+
+    def build():
+        return {s.id: s for s in sections(st.follow_up(year), {v.name: v for v in views_of(st, year)})}
+
+    return st.derived("sections", year, build)
+
+
+def section_page(request: Request, name: str, year: int | None, user):
+    st = state_of(request)
+    y = st.year_of(year)
+    fu = st.follow_up(y)
+    secs = sections_of(st, y)
+    sec = secs[SECTION_OF[name]]
+    paragraphs, findings = list(sec.paragraphs), None
+    if name == "oversikt":
+        paragraphs = secs["sammanfattning"].paragraphs + paragraphs
+        findings = [f.text_sv for f in fu.findings]
+    st.log(user, "view", request.url.path, name, 200)
+    return page(request, user, "page.html", title=PAGES[name][0], page=name, year=y, years=st.years(),
+                paragraphs=paragraphs, views=sec.views, figures=sec.figures, findings=findings)
+
+
+@router.get("/")
+def home(request: Request, year: int | None = Query(None), user=Depends(page_user)):
+    return section_page(request, "oversikt", year, user)
+
+
+def _section_route(name: str):
+    def handler(request: Request, year: int | None = Query(None), user=Depends(page_user)):
+        return section_page(request, name, year, user)
+    return handler
+
+
+for _name in SECTION_OF:
+    router.add_api_route(f"/{_name}", _section_route(_name), methods=["GET"], name=f"page_{_name}")
+
+
+@router.get("/stadsdel/{code}")
+def district_page(request: Request, code: str, year: int | None = Query(None), user=Depends(page_user)):
+    """One district beside the whole city: its rows of every table. Released numbers are public, so
+    every role sees every district."""
+    st = state_of(request)
+    y = st.year_of(year)
+    fu = st.follow_up(y)
+    if code not in fu.codes:
+        raise Refusal(404, "Ingen sådan stadsdel.")
+    views = []
+    for v in views_of(st, y):
+        if not v.row_keys or code not in v.row_keys:
+            continue
+        keep = [i for i, k in enumerate(v.row_keys) if k in (code, TOTAL)]
+        nv = copy(v)
+        nv.rows, nv.row_keys = [v.rows[i] for i in keep], [v.row_keys[i] for i in keep]
+        views.append(nv)
+    st.log(user, "view", request.url.path, code, 200)
+    return page(request, user, "page.html", title=fu.name(code), page="stadsdel", year=y, years=st.years(),
+                paragraphs=[f"{fu.name(code)} jämfört med hela staden, {y}."], views=views, figures=[],
+                findings=[f.text_sv for f in fu.findings if f.district == code])

@@ -1,0 +1,200 @@
+"""What the server knows about the store, without holding it open; the one source of the numbers.
+
+DuckDB lets one process write a file, or several read it, never both; a server that kept the store
+open would lock out `likstall ingest` and `likstall user` in other processes. So the store is opened
+read-only for a moment when the file has changed (its size, time or write-ahead log), users and
+tokens are read into a `Directory`, and a year's follow-up is built once per (year, load version).
+While another process writes, the server keeps answering from what it read before: readers see
+the old data or the new, never a mix.
+
+`follow_up(year)` is the only place the published numbers come from, and `release_key(year)` names
+the version they are (everything derived — pages, report files — is cached under it). When
+releases replace the live follow-up, these two are what changes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..contract.personnummer import mask_personnummer
+from ..errors import StoreError
+from ..store.connection import connect
+from .checks import Checks
+from .downloads import ReportFiles
+from .errors import STORE_BUSY, Refusal, computing
+from .sessions import Sessions
+from .settings import Settings
+from .sidedb import AccessLog, SideDB, side_path
+from .staging import Staging
+from .storelock import StoreBusy, StoreLock
+from .throttle import LoginThrottle
+from .users import Directory
+
+SWEEP_EVERY = 60.0  # seconds between sweeps of expired sessions and their staged imports
+
+
+class State:
+    def __init__(self, db: Path, settings: Settings):
+        self.db, self.settings = db, settings
+        self.store = StoreLock()
+        self.side = SideDB(side_path(db))
+        self.access = AccessLog(self.side)
+        self.sessions = Sessions(self.side, idle=settings.session_idle, max_age=settings.session_max_age)
+        self.staging = Staging(db)
+        self.staging.clear()  # nothing staged before this start can be reached any more
+        self.throttle = LoginThrottle(settings.login)
+        self.checks = Checks(settings.password_checks, settings.password_queue)
+        self.reports = ReportFiles(db, settings.report_builds)
+        self.import_lock = threading.Lock()  # one import check or commit at a time
+        self._refresh_lock = threading.Lock()
+        self._directory: Directory | None = None
+        self._signature: tuple | None = None
+        self._version, self._years, self._next_try = 0, [], 0.0
+        self._cache: dict = {}  # (year, version) → FollowUp; (name, year, version) → derived
+        self._building: dict = {}  # key → lock, so that one key is built once
+        self._cache_lock = threading.Lock()
+        self._next_sweep = 0.0
+
+    # ---- the store ------------------------------------------------------------------------------
+    @contextmanager
+    def reading(self, wait: float = 2.0):
+        """A short read-only connection to the store (waits while a writer, here or elsewhere, has it)."""
+        with self.store.shared(wait):
+            con = connect(self.db, read_only=True, wait=wait)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    def _file_signature(self) -> tuple:
+        out = []
+        for p in (self.db, Path(str(self.db) + ".wal")):
+            try:
+                st = p.stat()
+                out.append((st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                out.append(None)
+        return tuple(out)
+
+    def refresh(self) -> None:
+        """Re-read users, tokens, version and years if the store file changed since last time."""
+        sig = self._file_signature()
+        if sig == self._signature and self._directory is not None:
+            return
+        with self._refresh_lock:
+            if sig == self._signature and self._directory is not None:
+                return
+            if self._directory is not None and time.monotonic() < self._next_try:
+                return  # the store was busy a moment ago: keep serving what we have
+            try:
+                with self.reading(wait=0 if self._directory is not None else self.settings.store_wait) as con:
+                    directory = Directory.read(con)
+                    version = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]
+                    years = [r[0] for r in con.execute("SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
+            except (StoreError, StoreBusy):
+                if self._directory is None:
+                    raise Refusal(503, STORE_BUSY) from None
+                self._next_try = time.monotonic() + 1.0
+                return
+            self._directory, self._signature, self._version, self._years = directory, sig, version, years
+
+    def invalidate(self) -> None:
+        """After this process wrote the store: read it again at the next request."""
+        self._signature, self._next_try = None, 0.0
+
+    def directory(self) -> Directory:
+        self.refresh()
+        return self._directory
+
+    def years(self) -> list[int]:
+        self.refresh()
+        return list(self._years)
+
+    def year_of(self, year: int | None) -> int:
+        """The requested year, or the latest with data; 404 when there is none."""
+        years = self.years()
+        if not years:
+            raise Refusal(404, "Databasen har inga ärenden än. En administratör läser in data under Import.")
+        if year is None:
+            return years[-1]
+        if year not in years:
+            raise Refusal(404, "Inga ärenden för det begärda året.")
+        return year
+
+    # ---- the numbers ----------------------------------------------------------------------------
+    def release_key(self, year: int) -> tuple:
+        """What a year's published numbers are: today the store's load version."""
+        self.refresh()
+        return (year, self._version)
+
+    def _once(self, key, build):
+        """The cached value of `key`, built by one caller while the others wait for it. A year that
+        cannot be computed stays so for its version: the refusal is cached too."""
+        if key not in self._cache:
+            with self._cache_lock:
+                lock = self._building.setdefault(key, threading.Lock())
+            with lock:
+                if key not in self._cache:
+                    try:
+                        self._cache[key] = build()
+                    except Refusal as exc:
+                        if exc.status_code != 422:
+                            raise
+                        self._cache[key] = exc
+        value = self._cache[key]
+        if isinstance(value, Refusal):
+            raise Refusal(value.status_code, value.detail)
+        return value
+
+    def follow_up(self, year: int):
+        """The FollowUp of a year: the one source of every published number the server shows."""
+        from ..followup.build import follow_up
+
+        key = self.release_key(year)
+
+        def build():
+            with computing(), self.reading(wait=self.settings.store_wait) as con:
+                seen = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]
+                fu = follow_up(con, year)
+            if (year, seen) != key:
+                self.invalidate()  # the store moved on while we read: refresh next time
+            self._forget_other_versions(key[1])
+            return fu
+
+        return self._once(key, build)
+
+    def derived(self, name: str, year: int, build):
+        """Something computed from a year's follow-up (its sections, ...), cached with it."""
+        key = (name, *self.release_key(year))
+        return self._once(key, lambda: self._computed(build))
+
+    @staticmethod
+    def _computed(build):
+        with computing():
+            return build()
+
+    def _forget_other_versions(self, version: int) -> None:
+        with self._cache_lock:
+            for key in [k for k in self._cache if k[-1] != version]:
+                self._cache.pop(key, None)
+                self._building.pop(key, None)
+
+    # ---- housekeeping ---------------------------------------------------------------------------
+    def sweep(self, force: bool = False) -> None:
+        """End expired sessions and delete their staged imports (at most every SWEEP_EVERY seconds)."""
+        now = time.monotonic()
+        if not force and now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_EVERY
+        gone, live = self.sessions.sweep()
+        for name in gone:
+            self.staging.remove(name)
+        self.staging.clear(keep=live)
+
+    def log(self, user, action: str, path: str, detail: str | None, status: int) -> None:
+        # Paths and details come from requests: whatever looks like a personnummer is masked.
+        self.access.add(user.username if user else "(okänd)", user.role if user else "", action,
+                        mask_personnummer(path)[:200], mask_personnummer(detail)[:200] if detail else detail, status)

@@ -1,0 +1,23 @@
+"""Fixtures of the web tests: one store with every test user, made once (each argon2 hash costs
+~0,5 s), that each module copies."""
+
+from __future__ import annotations
+
+import pytest
+
+from likstall.web.users import add_user
+from webkit import PASSWORD, ROLE_USERS, make_template
+
+# Users that single modules change (disable, revoke, end sessions): one each, so modules stay apart.
+EXTRA_USERS = {"gone": "analytiker", "extra": "lasare", "lockme": "lasare", "off": "lasare", "kim": "analytiker",
+               "dis": "analytiker", "ended": "analytiker", "idle": "analytiker", "tok": "analytiker"}
+
+
+@pytest.fixture(scope="session")
+def web_template(demo_store, tmp_path_factory):
+    path = make_template(demo_store, tmp_path_factory.mktemp("web_template"))
+    for name, role in EXTRA_USERS.items():
+        add_user(path, name, role, None, PASSWORD)
+    add_user(path, "nopass", "lasare", None, None)
+    assert len(ROLE_USERS) == 4
+    return path
