@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from likstall.ingest.load import ingest
+from likstall.ingest.validate import Validator
 from likstall.store import connection, schema
 
 from helpers import EXTRACT, base_tables, write_tables
@@ -49,15 +50,15 @@ def keys_in(db) -> dict[str, set]:
         con.close()
 
 
+@pytest.mark.parametrize("person_map", [False, True], ids=["per-row", "per-person"])
 @pytest.mark.parametrize("secret,raw", [
     ("0f" * 32, bytes.fromhex("0f" * 32)),  # 32 bytes as hex: the key as it is
     ("en lång lösenfras som nyckel, längre än ett SHA-256-block på 64 byte, för RFC 2104:s gren",
-     None),  # text longer than a block: RFC 2104 hashes the key first
-])
-def test_pseudonyms_are_hmac_sha256_of_the_labelled_key(tmp_path, monkeypatch, secret, raw):
+     "en lång lösenfras som nyckel, längre än ett SHA-256-block på 64 byte, för RFC 2104:s gren".encode()),
+], ids=["32-byte-key", "long-key"])
+def test_pseudonyms_are_hmac_sha256_of_the_labelled_key(tmp_path, monkeypatch, secret, raw, person_map):
     monkeypatch.setenv("LIKSTALL_SECRET_KEY", secret)
-    raw = raw or secret.encode("utf-8")
-    assert (len(raw) > 64) == (raw != bytes.fromhex("0f" * 32))
+    monkeypatch.setattr(Validator, "_persons_repeat", lambda self: person_map)
     tables = copy.deepcopy(base_tables())
     people = ["19850101-1237", " 500615+9874", "p-3 "]
     for row, pid in zip(tables["cases"], people):
@@ -74,6 +75,21 @@ def test_pseudonyms_are_hmac_sha256_of_the_labelled_key(tmp_path, monkeypatch, s
     assert got["case"] == {reference_hmac(raw, f"case:{r['case_id']}") for r in tables["cases"]}
     assert got["placement_case"] == got["case"]
     assert got["placement"] == {reference_hmac(raw, f"placement:{p}") for p in ("IN-1", "IN-2", "IN-3", "IN-9")}
+
+
+def test_many_cases_of_few_persons_are_hashed_per_person_with_the_same_pseudonyms(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIKSTALL_SECRET_KEY", FIXTURE_KEY)
+    decisions = []
+    real = Validator._persons_repeat
+    monkeypatch.setattr(Validator, "_persons_repeat", lambda self: decisions.append(real(self)) or decisions[-1])
+    tables = copy.deepcopy(base_tables())
+    tables["cases"] = [dict(tables["cases"][i % 3], case_id=f"AR-{i + 1}", person_id=("19850101-1237", "P-2")[i % 2])
+                       for i in range(12)]
+    db = tmp_path / "s.duckdb"
+    r = ingest([write_tables(tmp_path / "e", tables)], db, extract_date=EXTRACT)
+    assert decisions == [True] and r.quarantined == 0
+    key = bytes.fromhex(FIXTURE_KEY)
+    assert keys_in(db)["person"] == {reference_hmac(key, "person:8501011237"), reference_hmac(key, "person:P-2")}
 
 
 def _store_from_fixture(db: Path, monkeypatch) -> None:

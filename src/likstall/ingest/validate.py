@@ -27,7 +27,7 @@ from ..contract.columns import AGE_BANDS, BOOL, CODE, DATE, FLAG_COLUMNS, INT, N
 from ..errors import InputError
 from ..store.schema import data_columns, row_hash_sql
 from .mapping import Mapping
-from .pseudonym import CASE, PLACEMENT, id_key_sql, person_key_sql
+from .pseudonym import CASE, PLACEMENT, id_key_sql, person_key_sql, trim_sql
 from .reader import StagedFile
 
 ZERO_WIDTH = r"[\x{200B}-\x{200F}\x{2060}\x{FEFF}\x{00AD}]"
@@ -246,7 +246,7 @@ class Validator:
         parts = []
         for f in files:
             cols = ", ".join(
-                f"NULLIF(trim({f.columns[c.name]}), '') AS r_{c.name}" if c.name in f.columns else f"NULL::VARCHAR AS r_{c.name}"
+                f"NULLIF({trim_sql(f.columns[c.name])}, '') AS r_{c.name}" if c.name in f.columns else f"NULL::VARCHAR AS r_{c.name}"
                 for c in table.columns
             )
             parts.append(f"SELECT {lit(f.file)} AS _file, {f.row_expr} AS _row, {cols}, {self._pnr_sql(table, f)} AS _pnr "
@@ -463,11 +463,22 @@ class Validator:
         """Accepted rows in the store's shape, with keyed pseudonyms, a content hash and their status
         against the store (insert, update, unchanged, older), in one statement: `stg.c_<table>`."""
         name = table.name
+        person_join = ""
         if name == "cases":
             flags = [f for f, _, _ in FLAG_COLUMNS]
+            person = person_key_sql("t.person_id")
+            if self._persons_repeat():
+                # Each person once: the pseudonyms of the distinct ids, joined to their cases.
+                self.con.execute(
+                    f"""CREATE OR REPLACE TABLE stg.person_map AS
+                        SELECT person_id, {person} AS person_key
+                        FROM (SELECT DISTINCT person_id FROM stg.t_cases WHERE person_id IS NOT NULL) t""",
+                    self.ctx.key_params,
+                )
+                person, person_join = "pm.person_key", "LEFT JOIN stg.person_map pm ON pm.person_id = t.person_id"
             cols = {
                 "case_key": id_key_sql(CASE, "t.case_id"),
-                "person_key": person_key_sql("t.person_id"),
+                "person_key": person,
                 "district": "t.district", "opened": "t.opened", "closed": "t.closed",
                 "sex": "t.sex",
                 "age_band": f"CASE WHEN t.birth_year IS NOT NULL THEN {age_band_sql('year(t.opened) - t.birth_year')} END",
@@ -502,6 +513,7 @@ class Validator:
                 FROM (SELECT *, {row_hash} AS row_hash
                       FROM (SELECT t._file, t._row, {select}{extra}
                             FROM stg.t_{name} t ANTI JOIN {rejected} q ON t._file = q.file AND t._row = q.row_number
+                            {person_join}
                             WHERE NOT t._bad)) o
                 LEFT JOIN main.{name} s ON {on}""",
             self.ctx.key_params if name in ("cases", "placements") else None,
@@ -511,11 +523,22 @@ class Validator:
                     'Raden finns redan från ett senare uttag; den äldre versionen skrivs inte över'
                 FROM stg.c_{name} WHERE status = 'older'"""
         )
+        self.con.execute("DROP TABLE IF EXISTS stg.person_map")
         if name == "districts":
             self.con.execute(
                 f"INSERT INTO stg.district_alias SELECT DISTINCT {norm_sql('code')}, code FROM stg.c_districts "
                 f"UNION SELECT DISTINCT {norm_sql('name')}, code FROM stg.c_districts"
             )
+
+    PERSONS_REPEAT_BELOW = 0.6  # distinct persons per case under which a person map pays (measured)
+
+    def _persons_repeat(self) -> bool:
+        """True when so few persons have so many cases that hashing each distinct id once and joining
+        is cheaper than hashing every row: the join and the DISTINCT cost about what 60 % of the
+        rows' HMACs do (1 M cases, docs/performance.md). An estimate (HyperLogLog) decides."""
+        distinct, rows = self.con.execute(
+            "SELECT approx_count_distinct(person_id), count(person_id) FROM stg.t_cases").fetchone()
+        return bool(rows) and distinct < self.PERSONS_REPEAT_BELOW * rows
 
     def empty_accepted(self, table: Table) -> None:
         """No file for this table in this load: the placements still look up their cases here."""
