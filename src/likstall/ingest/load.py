@@ -112,14 +112,16 @@ def ingest(
         reader = Reader(con, m, tmpdir)
         staged: list[StagedFile] = []
         for i, f in enumerate(files):
-            say(f"Läser {safe_name(f.name)}", 0.4 * i / len(files))
+            say(f"Läser {safe_name(f.name)}", 0.1 * i / len(files))  # headers; the rows table by table below
             staged.extend(reader.read(f))
         by_table = {t: [s for s in staged if s.table == t] for t in LOAD_ORDER}
 
         validator = Validator(Context(con, extract, m, key.sql_pads()))
         for i, name in enumerate(LOAD_ORDER):
-            say(f"Kontrollerar {name}", 0.4 + 0.5 * i / len(LOAD_ORDER))
+            say(f"Läser och kontrollerar {name}", 0.1 + 0.8 * i / len(LOAD_ORDER))
             if by_table[name]:
+                for s in by_table[name]:
+                    reader.stage(s)  # one table's rows at a time
                 validator.validate(TABLES[name], by_table[name])  # also classifies against the store
             else:
                 validator.empty_accepted(TABLES[name])

@@ -220,15 +220,15 @@ class Validator:
         if table.name == "placements":
             self._case_missing()
         self._duplicates(table)
-        self._accept(table)
-        # From here on only the accepted rows are needed: free the file's copies now, so that a large
-        # load keeps one or two copies of a table in memory, not four (less spilling to disk).
+        # The rows as read are needed no more (the rules that quote them have run): free them before
+        # the accepted rows are copied, so that a large load holds two copies of a table, not three.
         self.con.execute(f"DROP VIEW stg.u_{table.name}")
-        self.con.execute(f"DROP TABLE stg.t_{table.name}")
         for f in files:
             self.con.execute(f"DROP TABLE {f.stage}")
         for n in range(self._lookups):
             self.con.execute(f"DROP TABLE IF EXISTS stg.lk{n}")
+        self._accept(table)
+        self.con.execute(f"DROP TABLE stg.t_{table.name}")
 
     def _pnr_sql(self, table: Table, f: StagedFile) -> str:
         """The columns of a staged row in which something looks like a personnummer (NULL when none)."""
