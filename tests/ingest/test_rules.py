@@ -139,3 +139,14 @@ def test_ten_digit_number_in_a_column_outside_the_contract_quarantines(tmp_path)
     msg = con.execute("SELECT message FROM quarantine").fetchone()[0]
     con.close()
     assert "8501011234" not in msg and "anteckning" in msg
+
+
+def test_a_code_column_without_one_valid_value_quarantines_its_rows(tmp_path):
+    # Every decision unknown: the typed column is all NULL, and the rules comparing it with a code
+    # (start_without_grant) must still run (an untyped NULL column once stopped the whole load).
+    tables = copy.deepcopy(base_tables())
+    for row in tables["placements"]:
+        row["decision"] = "kanske"
+    r = ingest([write_tables(tmp_path / "e", tables)], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    assert r.by_rule == {"invalid_code": 3} and r.quarantined == 3
+    assert r.rows_read == r.inserted + r.quarantined

@@ -27,10 +27,11 @@ from .. import __version__
 from ..contract.columns import LOAD_ORDER, TABLES
 from ..errors import InputError
 from ..store.connection import connect, get_meta
+from ..store.schema import ROW_HASH_CANARY, rehash_sql
 from .mapping import Mapping, load_mapping
 from .pseudonym import SecretKey, load_key
 from .reader import DISCOVERED, Reader, StagedFile, make_tmpdir, safe_name
-from .validate import Context, Validator
+from .validate import Context, Validator, store_keys
 
 ProgressFn = Callable[[str, float], None]
 
@@ -79,10 +80,6 @@ def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
     return files, ignored
 
 
-def _table_keys(name: str) -> list[str]:
-    return {"cases": ["case_key"], "placements": ["placement_key"]}.get(name) or list(TABLES[name].key)
-
-
 def ingest(
     paths: Sequence[str | Path],
     db: str | Path,
@@ -106,6 +103,7 @@ def ingest(
     tmpdir = make_tmpdir()
     try:
         _check_key(con, key, db)
+        _check_row_hash(con)
         con.execute(f"SET temp_directory = '{tmpdir}'")
         # DuckDB takes up to 80 % of the machine's memory by default (10 GB for 7 M rows here); with a
         # limit it spills to temp_directory instead, at the same speed in our measurements.
@@ -114,22 +112,19 @@ def ingest(
         reader = Reader(con, m, tmpdir)
         staged: list[StagedFile] = []
         for i, f in enumerate(files):
-            say(f"Läser {safe_name(f.name)}", 0.4 * i / len(files))
+            say(f"Läser {safe_name(f.name)}", 0.1 * i / len(files))  # headers; the rows table by table below
             staged.extend(reader.read(f))
         by_table = {t: [s for s in staged if s.table == t] for t in LOAD_ORDER}
 
         validator = Validator(Context(con, extract, m, key.sql_pads()))
         for i, name in enumerate(LOAD_ORDER):
-            say(f"Kontrollerar {name}", 0.4 + 0.4 * i / len(LOAD_ORDER))
+            say(f"Läser och kontrollerar {name}", 0.1 + 0.8 * i / len(LOAD_ORDER))
             if by_table[name]:
-                validator.validate(TABLES[name], by_table[name])
+                for s in by_table[name]:
+                    reader.stage(s)  # one table's rows at a time
+                validator.validate(TABLES[name], by_table[name])  # also classifies against the store
             else:
                 validator.empty_accepted(TABLES[name])
-
-        say("Jämför med databasen", 0.8)
-        for name in LOAD_ORDER:
-            if by_table[name]:
-                _classify(con, name, extract)
         _drop_raw_staging(con)
         say("Skriver", 0.9)
         result = _commit(con, staged, by_table, extract, key, ignored)
@@ -154,24 +149,17 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: SecretKey, db) -> None:
         )
 
 
-def _classify(con: duckdb.DuckDBPyConnection, name: str, extract: dt.date) -> None:
-    keys = _table_keys(name)
-    on = " AND ".join(f'o."{k}" = s."{k}"' for k in keys)
-    con.execute(
-        f"""CREATE OR REPLACE TABLE stg.c_{name} AS
-            SELECT o.*, s.first_load_id AS old_first_load_id, s.first_extract_date AS old_first_extract_date,
-                   CASE WHEN s.row_hash IS NULL THEN 'insert'
-                        WHEN s.row_hash = o.row_hash THEN 'unchanged'
-                        WHEN s.extract_date > DATE '{extract}' THEN 'older'
-                        ELSE 'update' END AS status
-            FROM stg.ok_{name} o LEFT JOIN main.{name} s ON {on}"""
-    )
-    con.execute(
-        f"""INSERT INTO stg.q SELECT '{name}', _file, _row, NULL, 'older_extract',
-                'Raden finns redan från ett senare uttag; den äldre versionen skrivs inte över'
-            FROM stg.c_{name} WHERE status = 'older'"""
-    )
-    con.execute(f"DROP TABLE stg.ok_{name}")  # c_ holds the same rows and their status
+def _check_row_hash(con: duckdb.DuckDBPyConnection) -> None:
+    """Rehash the stored rows when DuckDB's `hash()` is not the one they were hashed with (a new
+    DuckDB version or platform), so that an unchanged row is still recognised as unchanged."""
+    if get_meta(con, "row_hash_canary") != con.execute(ROW_HASH_CANARY).fetchone()[0]:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(rehash_sql())
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
 
 def _drop_raw_staging(con: duckdb.DuckDBPyConnection) -> None:
@@ -179,14 +167,15 @@ def _drop_raw_staging(con: duckdb.DuckDBPyConnection) -> None:
 
     Under memory pressure DuckDB may hand an evicted buffer to a new storage block as it is, and a
     block's unused tail can reach the file (see likstall/heap.py). From here on only pseudonymised
-    rows (ok_, c_) and the quarantine's messages are in memory, so nothing else can.
+    rows (c_) and the quarantine's messages are in memory, so nothing else can. The accepted cases
+    carry their case id as read (`_k`, for the placements' join) until here.
     """
-    keep = ("ok_", "c_")
     for database, table in con.execute(
         "SELECT database_name, table_name FROM duckdb_tables() WHERE database_name IN ('stg', 'temp')"
     ).fetchall():
-        if table not in ("q", "q_district") and not table.startswith(keep):
+        if table not in ("q", "q_district") and not table.startswith("c_"):
             con.execute(f'DROP TABLE {database}."{table}"')
+    con.execute("ALTER TABLE stg.c_cases DROP COLUMN IF EXISTS _k")
 
 
 def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: list[str]) -> IngestResult:
@@ -237,7 +226,7 @@ def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: li
             store_cols = [c for c in _store_columns(con, name)]
             data_cols = [c for c in store_cols if c not in _LOAD_META]
             sel = ", ".join(f'"{c}"' for c in data_cols)
-            keys = _table_keys(name)
+            keys = store_keys(name)
             # Corrected rows: out with the old version, then every new or corrected row in one plain
             # INSERT (cheaper than INSERT OR REPLACE, which checks every row for a conflict).
             if counts.get(name, {}).get("update", 0):

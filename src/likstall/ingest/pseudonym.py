@@ -96,18 +96,26 @@ def load_key(key_file: Path | None = None, *, create: bool = True) -> SecretKey:
     return SecretKey(bytes.fromhex(text), str(path))
 
 
+def trim_sql(x: str) -> str:
+    """SQL for trim(x) (which strips the Unicode space separators, Zs) that calls trim only when
+    it can change something: an ASCII value can only start or end with a plain space, and LIKE
+    answers that without copying the value. trim on every value cost 2,5 s per million rows of
+    eleven columns; this 0,2 s."""
+    return f"CASE WHEN {x} LIKE ' %' OR {x} LIKE '% ' OR strlen({x}) <> length({x}) THEN trim({x}) ELSE {x} END"
+
+
 PNR_SQL_NORMALISE = (
     # A personnummer written with or without century or separator gives the same pseudonym:
     # 19800101-1234, 198001011234, 800101-1234 and 8001011234 all become 8001011234.
     "CASE WHEN regexp_full_match(regexp_replace({x}, '[\\s+-]', '', 'g'), '(19|20)?[0-9]{{10}}') "
-    "THEN right(regexp_replace({x}, '[\\s+-]', '', 'g'), 10) ELSE upper(trim({x})) END"
+    "THEN right(regexp_replace({x}, '[\\s+-]', '', 'g'), 10) ELSE upper({trimmed}) END"
 )
 
 
 def person_key_sql(col: str) -> str:
-    norm = PNR_SQL_NORMALISE.format(x=col)
+    norm = PNR_SQL_NORMALISE.format(x=col, trimmed=trim_sql(col))
     return hmac_sql(f"'{PERSON}' || ({norm})")
 
 
 def id_key_sql(prefix: str, col: str) -> str:
-    return hmac_sql(f"'{prefix}' || trim({col})")
+    return hmac_sql(f"'{prefix}' || ({trim_sql(col)})")

@@ -19,6 +19,7 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,10 @@ class StagedFile:
     columns: dict[str, str]  # contract column -> staging column
     unknown: list[tuple[str, str]]  # (header, staging column) outside the contract
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (row, message) for unreadable records
+    row_expr: str = "_row"  # SQL for a record's spreadsheet row (header = row 1) in the staging table
+    # Reading the data itself, when it has not happened yet (`Reader.stage`): a load reads one
+    # table's files at a time, so that the other tables' rows are not held (and spilled) meanwhile.
+    pending: Callable[[], None] | None = field(default=None, repr=False)
 
 
 class Reader:
@@ -69,7 +74,14 @@ class Reader:
         return f"stg.f{self._n}"
 
     # -- entry point ---------------------------------------------------------------------
+    def stage(self, staged: StagedFile) -> None:
+        """Read the rows of a file that `read` has only looked at (its headers), into its staging table."""
+        if staged.pending is not None:
+            load, staged.pending = staged.pending, None
+            load()
+
     def read(self, path: Path) -> list[StagedFile]:
+        """The tables in a file, with their headers mapped; CSV and Parquet rows are read by `stage`."""
         suffix = path.suffix.lower()
         if not path.is_file():
             raise InputError("Filen finns inte eller är ingen vanlig fil", file=safe_name(str(path)))
@@ -138,6 +150,12 @@ class Reader:
         stage = self._stage_name()
         spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
         rej = f"rej{self._n}"
+        staged = StagedFile(display, digest, table, stage, 0, columns, unknown)
+        staged.pending = lambda: self._stage_csv(staged, source, path, delim, spec, rej)
+        return staged
+
+    def _stage_csv(self, staged: StagedFile, source: Path, path: Path, delim: str, spec: str, rej: str) -> None:
+        stage = staged.stage
         try:
             self.con.execute(
                 f"""CREATE TABLE {stage} AS SELECT * FROM read_csv(?, delim = ?, header = true, quote = '"',
@@ -147,7 +165,7 @@ class Reader:
                 [str(source), delim],
             )
         except duckdb.Error as exc:
-            raise InputError(f"Filen kunde inte läsas som CSV: {_clean_duckdb_message(exc)}", file=display) from None
+            raise InputError(f"Filen kunde inte läsas som CSV: {_clean_duckdb_message(exc)}", file=staged.file) from None
         # Record numbers of rows the CSV reader rejected (wrong number of fields and similar).
         rejects = [
             (int(line), _reject_message(err_type, msg))
@@ -158,19 +176,20 @@ class Reader:
         # The reader may report one record more than once (one per bad field): count records.
         rejects = list({r: (r, m) for r, m in rejects}.values())
         accepted = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
-        self._number_rows(stage, [r for r, _ in rejects])
+        # rowid follows insertion order, which follows the file: without rejected records a record's
+        # row is rowid + 2, computed where it is read (an UPDATE of every row cost 1-2 s per 10 M rows).
+        staged.row_expr = self._number_rows(stage, [r for r, _ in rejects])
         self.con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
         if source != path:
             os.unlink(source)
-        return StagedFile(display, digest, table, stage, accepted + len(rejects), columns, unknown, rejects)
+        staged.rows, staged.rejects = accepted + len(rejects), rejects
 
-    def _number_rows(self, stage: str, rejected_rows: list[int]) -> None:
-        """Add `_row`: the spreadsheet row of each accepted record (header = row 1)."""
-        self.con.execute(f"ALTER TABLE {stage} ADD COLUMN _row BIGINT")
+    def _number_rows(self, stage: str, rejected_rows: list[int]) -> str:
+        """SQL for the spreadsheet row of each accepted record (header = row 1); a column `_row` when
+        the reader skipped records, since the rows after a skipped one are then shifted."""
         if not rejected_rows:
-            # rowid follows insertion order, which follows the file.
-            self.con.execute(f"UPDATE {stage} SET _row = rowid + 2")
-            return
+            return "rowid + 2"
+        self.con.execute(f"ALTER TABLE {stage} ADD COLUMN _row BIGINT")
         total = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0] + len(rejected_rows)
         self.con.execute("CREATE OR REPLACE TEMP TABLE _rej(r BIGINT)")
         self.con.executemany("INSERT INTO _rej VALUES (?)", [[r] for r in rejected_rows])
@@ -180,6 +199,7 @@ class Reader:
                     FROM range(2, {total} + 2) t(r) WHERE r NOT IN (SELECT r FROM _rej)
                 ) m WHERE m.idx = {stage}.rowid"""
         )
+        return "_row"
 
     # -- XLSX ----------------------------------------------------------------------------
     def _read_xlsx(self, path: Path) -> list[StagedFile]:
@@ -238,20 +258,23 @@ class Reader:
             raise InputError(f"Filen kunde inte läsas som Parquet: {_clean_duckdb_message(exc)}", file=display) from None
         headers = [d[0] for d in described]
         table, columns, unknown = self._map_headers(path.stem, headers, display)
-        stage = self._stage_name()
+        staged = StagedFile(display, digest, table, self._stage_name(), 0, columns, unknown)
+        staged.pending = lambda: self._stage_parquet(staged, path, headers)
+        return staged
+
+    def _stage_parquet(self, staged: StagedFile, path: Path, headers: list[str]) -> None:
         casts = ", ".join(
             f'CAST("{h.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}' for i, h in enumerate(headers)
         )
         try:
             self.con.execute(
-                f"CREATE TABLE {stage} AS SELECT {casts}, file_row_number + 2 AS _row "
+                f"CREATE TABLE {staged.stage} AS SELECT {casts}, file_row_number + 2 AS _row "
                 f"FROM read_parquet(?, file_row_number = true)",
                 [str(path)],
             )
         except duckdb.Error as exc:
-            raise InputError(f"Filen kunde inte läsas som Parquet: {_clean_duckdb_message(exc)}", file=display) from None
-        rows = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
-        return StagedFile(display, digest, table, stage, rows, columns, unknown)
+            raise InputError(f"Filen kunde inte läsas som Parquet: {_clean_duckdb_message(exc)}", file=staged.file) from None
+        staged.rows = self.con.execute(f"SELECT count(*) FROM {staged.stage}").fetchone()[0]
 
 
 def _count_outside_quotes(line: str, ch: str) -> int:

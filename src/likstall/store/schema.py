@@ -183,9 +183,52 @@ def _rebuilt_without_primary_key(table: str) -> str:
 SCHEMA_V5 = "".join(_rebuilt_without_primary_key(t)
                     for t in ("districts", "population", "socioeconomics", "cases", "placements"))
 
+DATA_TABLES = ("districts", "population", "socioeconomics", "cases", "placements")
+
+
+def data_columns(table: str) -> list[tuple[str, str]]:
+    """(column, type) of a data table's own columns, in the store's order, without the load columns."""
+    body = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", SCHEMA_V1, re.S).group(1)
+    cols = []
+    for line in body.splitlines():
+        m = re.match(r'\s+("?\w+"?) ([A-Z]+)', line)
+        if m and m.group(1) != "PRIMARY":
+            cols.append((m.group(1).strip('"'), m.group(2)))
+    meta = [c for c, _ in cols].index("row_hash")
+    return cols[:meta]
+
+
+def row_hash_sql(table: str, prefix: str = "") -> str:
+    """The content hash of a row, for telling a changed row from an unchanged one (ingest/load.py).
+
+    DuckDB's own 64-bit `hash()` of the typed values, each cast to its store type so that a row
+    hashes the same in staging and in the store. It is ≈ 7× cheaper than MD5 over the values as
+    text, and a collision costs nothing but a missed correction with odds of 2⁻⁶⁴ (docs/security.md).
+    DuckDB does not promise the same `hash()` across versions or platforms, so the store records a
+    canary (`ROW_HASH_CANARY`) and an ingest rehashes the store when the canary differs.
+    """
+    return "hash(" + ", ".join(f'CAST({prefix}"{c}" AS {t})' for c, t in data_columns(table)) + ")"
+
+
+# One value of every type the row hash sees; if this hashes differently, so may the stored rows.
+ROW_HASH_CANARY = ("SELECT CAST(hash('likstall', CAST(2021 AS INTEGER), CAST(3 AS BIGINT), CAST(1.5 AS DOUBLE), "
+                   "DATE '2021-06-30', true, CAST(NULL AS VARCHAR)) AS VARCHAR)")
+
+
+def rehash_sql() -> str:
+    """Every stored row's hash computed afresh, and the canary that says with which `hash()`."""
+    return "".join(f"UPDATE {t} SET row_hash = {row_hash_sql(t)};\n" for t in DATA_TABLES) + (
+        f"INSERT OR REPLACE INTO meta VALUES ('row_hash_canary', ({ROW_HASH_CANARY}));\n")
+
+
+# The row hash: MD5 of the values as text (VARCHAR) becomes `row_hash_sql` (UBIGINT) — see there.
+SCHEMA_V6 = "".join(
+    f"ALTER TABLE {t} ALTER COLUMN row_hash SET DATA TYPE UBIGINT USING {row_hash_sql(t)};\n" for t in DATA_TABLES
+) + f"INSERT OR REPLACE INTO meta VALUES ('row_hash_canary', ({ROW_HASH_CANARY}));\n"
+
 # The district a quarantined row belongs to, when it names one (a case's district, a placement's
 # case's district): a district's users see their own quarantine in the dashboard. Idempotent, so
 # that it can sit anywhere among later migrations.
-SCHEMA_V6 = "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS district VARCHAR;"
+SCHEMA_V7 = "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS district VARCHAR;"
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7)

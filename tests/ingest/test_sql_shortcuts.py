@@ -1,0 +1,49 @@
+"""The ingest's cheaper SQL forms give exactly what the plain forms give.
+
+`trim_sql` calls trim only when a value can need it, and the personnummer check runs its exact
+pattern only where a cheaper necessary condition (`PNR_CANDIDATE`) holds. Both are checked here
+against the plain SQL on generated values, including every character that trim strips and the
+zero-width characters the check must see through.
+"""
+
+from __future__ import annotations
+
+import random
+
+import duckdb
+
+from likstall.ingest.pseudonym import trim_sql
+from likstall.ingest.validate import PNR_CANDIDATE, PNR_PATTERN, ZERO_WIDTH, pnr_hit_sql
+
+# What DuckDB's trim strips (the Unicode space separators), and look-alikes it does not.
+SPACES = [" ", "\u00a0", "\u1680", *map(chr, range(0x2000, 0x200B)), "\u202f", "\u205f", "\u3000"]
+OTHERS = ["\t", "\n", "\u200b", "\u2060", "\ufeff", "\u00ad", "-", "+", "a", "Ö", "１", "٣", "0", "5", "9", "\x1f"]
+
+
+def _values(n: int, seed: int, alphabet: list[str], max_len: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, max_len))) for _ in range(n)]
+
+
+def test_trim_sql_is_trim():
+    con = duckdb.connect()
+    values = _values(20_000, 1, SPACES + OTHERS, 6) + [s + "x" for s in SPACES] + ["x" + s for s in SPACES]
+    con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS x", [values])
+    differ = con.execute(f"SELECT count(*) FROM v WHERE ({trim_sql('x')}) IS DISTINCT FROM trim(x)").fetchone()[0]
+    stripped = con.execute(f"SELECT count(*) FROM v WHERE ({trim_sql('x')}) <> x").fetchone()[0]
+    assert differ == 0 and stripped > 1000  # and the values did need trimming
+
+
+def test_the_personnummer_shortcut_finds_what_the_exact_pattern_finds():
+    con = duckdb.connect()
+    digits = list("0123456789") + ["１", "٣"]
+    alphabet = digits * 4 + ["\u200b", "\u00ad", "\ufeff", " ", "-", "+", "x", "\x1f"]
+    values = _values(50_000, 2, alphabet, 18) + ["850101-1234", "19850101\u200b-1234", "１９８５０１０１-1234",
+                                                  "ring 8501011234", "85\u200b0101 - 1234", "AR-B-00000001"]
+    con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS x", [values])
+    exact = f"regexp_matches(regexp_replace(x, '{ZERO_WIDTH}', '', 'g'), '{PNR_PATTERN}')"
+    hits, missed, shortcut_differs = con.execute(
+        f"SELECT count_if({exact}), count_if({exact} AND NOT regexp_matches(x, '{PNR_CANDIDATE}')), "
+        f"count_if(({pnr_hit_sql('x')}) <> {exact}) FROM v"
+    ).fetchone()
+    assert hits > 1000 and missed == 0 and shortcut_differs == 0
