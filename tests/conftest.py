@@ -43,3 +43,16 @@ def demo_store(tmp_path_factory):
         else:
             os.environ["LIKSTALL_KEY_FILE"] = old
     return db
+
+
+@pytest.fixture(scope="session")
+def demo_released(demo_store, tmp_path_factory):
+    """The demo store with its 2021 release made, once for the session (copy it before writing)."""
+    import shutil
+
+    from likstall.release import make_release
+
+    db = tmp_path_factory.mktemp("demo_released") / "demo.duckdb"
+    shutil.copy(demo_store, db)
+    make_release(db, 2021)
+    return db

@@ -3,9 +3,11 @@
 Public API (each command of the `likstall` tool is also a function here):
 
     likstall.ingest(paths, db, extract_date=...)   # validate, pseudonymise, load
-    likstall.publish(db, year, out)                # the protected publication (tables.csv)
-    likstall.audit(db, year)                       # the attacker over the publication
-    likstall.follow_up(db, year)                   # the FollowUp every renderer uses
+    likstall.make_release(db, year)                # the year's release, protected with all earlier ones
+    likstall.load_release(db, year)                # a stored release: what every output renders
+    likstall.draft(db, year)                       # the same, not stored, marked UTKAST
+    likstall.publish(db, year, out)                # make_release, and write its tables.csv
+    likstall.audit(db)                             # the attacker over everything released
     likstall.quarantine(db)                        # the quarantined rows, as a DataFrame
     likstall.write_demo_data(out_dir, seed=...)    # the calibrated synthetic data set
     likstall.contract_schema()                     # the import contract as JSON Schema
@@ -29,8 +31,12 @@ _LAZY = {
     "write_demo_data": ("likstall.demo.write", "write_demo_data"),
     "contract_schema": ("likstall.contract.schema", "contract_schema"),
     "publish": ("likstall.publish", "publish"),
-    "follow_up": ("likstall.followup", "follow_up"),
     "audit": ("likstall.publish", "audit"),
+    "make_release": ("likstall.release", "make_release"),
+    "load_release": ("likstall.release", "load_release"),
+    "draft": ("likstall.release", "draft"),
+    "list_releases": ("likstall.release", "list_releases"),
+    "catalogue": ("likstall.indicators", "catalogue"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -180,21 +180,45 @@ def schema(as_json: Annotated[bool, typer.Option("--json", help="Som JSON Schema
 def publish(
     db: Annotated[Path, typer.Option("--db", help="Databasfil")],
     year: Annotated[int, typer.Option("--year", help="Rapportår")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Mapp att skriva tables.csv till")],
-    draft: Annotated[bool, typer.Option("--draft", help="Skriv utan att logga en release")] = False,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Skriv också releasens tables.csv hit")] = None,
     threshold: Annotated[int, typer.Option("--threshold", help="Tröskel T: antal 1..T−1 undertrycks")] = 5,
+    zeros: Annotated[str, typer.Option("--zeros", help="visible (nollor visas) eller protected")] = "visible",
+    revise: Annotated[bool, typer.Option("--revidera", help="Rätta året med dagens data (sena registreringar); "
+                                                             "annars visas ett redan publicerat år som förut")] = False,
 ) -> None:
-    """Skriv årets publicering som tables.csv (lång form), genom röjandekontrollen."""
+    """Skapa årets release: allt som publiceras, skyddat tillsammans med alla tidigare releaser."""
     from .disclosure.policy import Policy
     from .publish import publish as run
 
-    with err.status("Röjandekontroll …"):
-        r = run(db, year, out_dir, policy=Policy(threshold=threshold), record=not draft)
-    out.print(f"{_fmt(r['rows'])} celler skrivna till {r['path']}; {_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} "
-              f"antal undertryckta ({_pct(r['share_suppressed'])}).")
-    if r["release_id"]:
-        out.print(f"Release {r['release_id']} {'loggad' if r['new_release'] else 'oförändrad (samma mönster som förra)'} "
-                  f"i databasen (mönster {r['pattern_sha256'][:12]}).")
+    if zeros not in ("visible", "protected"):
+        raise typer.BadParameter("visible eller protected", param_hint="--zeros")
+    with err.status("Statistik och röjandekontroll …"):
+        r = run(db, year, out_dir, policy=Policy(threshold=threshold, zeros=zeros), revise=revise)
+    state = "skapad" if r["new_release"] else "oförändrad (samma data, historik och policy som förra)"
+    out.print(f"[bold]Release {r['release_id']}[/bold] ({year}, version {r['version']}) {state}: "
+              f"{_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal undertryckta ({_pct(r['share_suppressed'])}); "
+              f"{len(r['findings'])} fynd.")
+    for table, level, crit in r["steps"]:
+        out.print(f"  {table}: redovisas {LEVELS_SV.get(level, level)} (kriterier {', '.join(crit)})")
+    if r["path"]:
+        out.print(f"  {_fmt(r['rows'])} celler skrivna till {r['path']}")
+
+
+LEVELS_SV = {"region": "per region", "city": "bara för hela staden", "omitted": "inte"}
+
+
+@app.command()
+def releases(db: Annotated[Path, typer.Option("--db", help="Databasfil")]) -> None:
+    """Lista releaserna i databasen."""
+    from .release import list_releases
+
+    t = Table(title=f"Releaser i {db}")
+    for col in ("release", "år", "version", "skapad", "antal", "undertryckta"):
+        t.add_column(col)
+    for r in list_releases(db):
+        t.add_row(str(r["release_id"]), str(r["year"]), str(r["version"]), str(r["created"])[:19],
+                  _fmt(r["n_cells"]), _fmt(r["n_suppressed"]))
+    out.print(t)
 
 
 def _pct(share: float) -> str:
@@ -206,30 +230,31 @@ def _pct(share: float) -> str:
 @app.command()
 def audit(
     db: Annotated[Path, typer.Option("--db", help="Databasfil")],
-    year: Annotated[int, typer.Option("--year", help="Rapportår")],
-    threshold: Annotated[int, typer.Option("--threshold", help="Tröskel T")] = 5,
+    year: Annotated[Optional[int], typer.Option("--year", help="Visa ett års tabeller (granskningen gäller alla)")] = None,
 ) -> None:
-    """Kör angriparen mot publiceringen och releasehistoriken; GODKÄND/UNDERKÄND per kriterium."""
+    """Kör angriparen mot allt som publicerats (alla releaser tillsammans); GODKÄND/UNDERKÄND per kriterium."""
     from .disclosure.audit import criteria_sv
-    from .disclosure.policy import Policy
+    from .disclosure.ladder import HISTORY_PREFIX
     from .publish import audit as run
 
     with err.status("Angriparen räknar …"):
-        rep = run(db, year, policy=Policy(threshold=threshold))
+        rep = run(db, year)
     res = rep.result
-    out.print(f"[bold]Röjandeaudit {year}[/bold] — {rep.source}. Tröskel {rep.policy.T}; "
-              f"scenarier {', '.join(res.scenarios_run)}.")
-    scen = "S4" if "S4" in res.bounds else ("S1" if "S1" in res.bounds else "S0")
+    out.print(f"[bold]Röjandeaudit[/bold] — {rep.source}. Tröskel {rep.policy.T}; scenarier "
+              f"{', '.join(res.scenarios_run)}.")
+    by_year = {r["release_id"]: r["year"] for r in rep.releases}
     for name, t in rep.registry.tables.items():
-        sup = [k for k in t.cells if rep.status[k] != "published"]
-        if not sup:
-            out.print(f"\n[bold]{name}[/bold] ({t.title}): inga undertryckta celler")
+        rid = int(name[len(HISTORY_PREFIX):].split(":")[0])
+        if year is not None and by_year.get(rid) != year:
             continue
-        tab = Table(title=f"{name} — {t.title}", title_justify="left")
-        for col in ("cell", "typ", f"angriparens intervall ({scen})"):
+        sup = [k for k in t.cells if rep.status[k] in ("primary", "secondary")]
+        if not sup:
+            continue
+        tab = Table(title=f"release {rid}: {t.name.split(':', 2)[-1]} — {t.title}", title_justify="left")
+        for col in ("cell", "typ", "angriparens intervall"):
             tab.add_column(col)
         for k in sup:
-            b = res.bounds.get(scen, {}).get(k) or res.bounds.get("S1", {}).get(k) or res.bounds.get("S0", {}).get(k)
+            b = next((res.bounds[s][k] for s in ("S1", "S0") if k in res.bounds.get(s, {})), None)
             interval = "–" if b is None else f"{b.lo:.0f}–{'∞' if b.hi == float('inf') else f'{b.hi:.0f}'}"
             tab.add_row(k.label(), "primär" if rep.status[k] == "primary" else "sekundär", interval)
         out.print(tab)
@@ -241,9 +266,11 @@ def audit(
     for f in res.findings[:50]:
         cell = f.cell.label() if f.cell else ""
         out.print(f"    {f.criterion} {f.scenario} {cell} {f.detail}", highlight=False)
+    for f in res.warnings[:10]:
+        out.print(f"[dim]Varning: {f.criterion} {f.detail}[/dim]")
     for note in res.notes:
         out.print(f"[dim]Not: {note}[/dim]")
-    out.print(f"Kontrollerade delmängder (atomer): {_fmt(res.checked_atoms)}.")
+    out.print(f"Kontrollerade delmängder: {_fmt(res.checked_atoms)}.")
     if not res.passed:
         out.print("[bold red]UNDERKÄND[/bold red]")
         raise typer.Exit(1)
@@ -257,11 +284,10 @@ def rapport(
     out_dir: Annotated[Path, typer.Option("--out", help="Mapp att skriva rapporten till")],
     formats: Annotated[str, typer.Option("--format", help="Kommaseparerat: html,pdf,xlsx,csv")] = "html,pdf,xlsx,csv",
     lang: Annotated[str, typer.Option("--lang", help="sv eller en")] = "sv",
-    draft: Annotated[bool, typer.Option("--draft", help="Skriv utan att logga en release")] = False,
-    zeros: Annotated[str, typer.Option("--zeros", help="visible: nollor visas; protected: nollor skyddas som "
-                                                       "små tal (behövs när många enheter är mycket små)")] = "visible",
+    draft: Annotated[bool, typer.Option("--draft", help="Ett utkast (UTKAST på varje sida), ingen release")] = False,
+    release_id: Annotated[Optional[int], typer.Option("--release", help="En viss release (standard: årets senaste)")] = None,
 ) -> None:
-    """Skriv årsuppföljningen (HTML, PDF, Excel, CSV) — allt genom röjandekontrollen."""
+    """Skriv årsuppföljningen (HTML, PDF, Excel, CSV) ur årets release, eller ett utkast."""
     from .render import FORMATS, helper
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
@@ -270,20 +296,18 @@ def rapport(
         raise typer.BadParameter(f"välj bland {', '.join(FORMATS)}", param_hint="--format")
     if lang not in ("sv", "en"):
         raise typer.BadParameter("sv eller en", param_hint="--lang")
-    if zeros not in ("visible", "protected"):
-        raise typer.BadParameter("visible eller protected", param_hint="--zeros")
-    # The helper process starts before the statistics are imported, so its start overlaps them.
     drawing = helper.running() if {"html", "pdf", "xlsx"} & set(chosen) else contextlib.nullcontext()
     with drawing, _progress(sys.stderr.isatty()) as progress:
         from .rapport import make_report
 
         task = progress.add_task("Uppföljning", total=None)
-        r = make_report(db, year, out_dir, formats=chosen, lang=lang, record=not draft, zeros=zeros,
+        r = make_report(db, year, out_dir, formats=chosen, lang=lang, draft=draft, release_id=release_id,
                         progress=lambda msg: progress.update(task, description=msg))
     for fmt_name, path in r["written"].items():
         out.print(f"  {fmt_name:<5} {path}")
-    out.print(f"{_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal undertryckta ({_pct(r['share_suppressed'])}); "
-              f"{len(r['findings'])} fynd." + (f" Release {r['release_id']} loggad." if r.get("release_id") else ""))
+    what = "Utkast (ingen release)" if r["draft"] else f"Release {r['release_id']}"
+    out.print(f"{what}: {_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal undertryckta "
+              f"({_pct(r['share_suppressed'])}); {len(r['findings'])} fynd.")
 
 
 user_app = typer.Typer(help="Användare av webbgränssnittet och API:t.", no_args_is_help=True)
@@ -418,21 +442,29 @@ def demo(
         result = run([data_dir], db, extract_date=dt.date.fromisoformat(summary["extract_date"]),
                      progress=lambda msg, frac: progress.update(task, description=msg, completed=frac))
     _print_ingest(result, db)
+    from .publish import publish as make
     from .rapport import make_report
 
     rep_dir = workdir / "likstall-demo-rapport"
-    out.print(f"[bold]3. Årsuppföljning 2021[/bold] genom röjandekontrollen till {rep_dir}")
+    out.print("[bold]3. Releaser[/bold] för 2020 och 2021, skyddade tillsammans (2021 tar 2020 som känt)")
+    for y in (2020, 2021):
+        with err.status(f"Release {y}: statistik och röjandekontroll …"):
+            p = make(db, y)
+        out.print(f"   release {p['release_id']} ({y}): {_fmt(p['n_suppressed'])} av {_fmt(p['n_cells'])} antal "
+                  f"undertryckta ({_pct(p['share_suppressed'])}); {len(p['findings'])} fynd")
+        for table, level, crit in p["steps"]:
+            out.print(f"     {table}: redovisas {LEVELS_SV.get(level, level)} (kriterier {', '.join(crit)})")
+    out.print(f"[bold]4. Årsuppföljning 2021[/bold] ur releasen till {rep_dir}")
     with _progress(sys.stderr.isatty()) as progress:
         task = progress.add_task("Uppföljning", total=None)
         r = make_report(db, 2021, rep_dir, progress=lambda msg: progress.update(task, description=msg))
-    out.print(f"   {_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal undertryckta ({_pct(r['share_suppressed'])}); "
-              f"{len(r['findings'])} fynd; release {r['release_id']} loggad.")
     for fmt_name, path in r["written"].items():
         out.print(f"   {fmt_name:<5} {path}")
     out.print(f"   Öppna rapporten: {r['written'].get('html')}")
     out.print("[bold]Nästa steg[/bold]")
     for cmd, what in ((f"likstall quarantine --db {db}", "raderna i karantän och varför"),
-                      (f"likstall audit --db {db} --year 2021", "röjandegranskningen, kriterium för kriterium"),
+                      (f"likstall audit --db {db}", "röjandegranskningen av allt som publicerats"),
+                      (f"likstall releases --db {db}", "releaserna i databasen"),
                       ("likstall schema", "importkontraktet"),
                       ("likstall demo --serve", "webbgränssnittet med en demoinloggning")):
         out.print(f"  {cmd:<58} # {what}", highlight=False)
@@ -443,7 +475,7 @@ def demo(
 
         password = _secrets.token_urlsafe(12)
         add_user(db, "demo", "admin", None, password)
-        out.print(f"[bold]4. Webbgränssnittet[/bold]: logga in som [bold]demo[/bold] med lösenordet [bold]{password}[/bold] "
+        out.print(f"[bold]5. Webbgränssnittet[/bold]: logga in som [bold]demo[/bold] med lösenordet [bold]{password}[/bold] "
                   "(slumpat för den här körningen).")
         serve(db=db, host="127.0.0.1", port=port)
 

@@ -159,15 +159,14 @@ def test_cell_model_and_atom_model_agree():
         assert cells.interval(k, refine_below=0)[:2] == atoms.interval(k, refine_below=0)[:2], k.label()
 
 
-def test_protection_gives_up_when_the_zeros_themselves_disclose():
-    # Districts a and b: their one or two persons all in group x, zeros visible. An insider who knows
-    # one of a's cells knows its total (the zeros say where everyone is); no complement changes that.
-    # protect must say FAIL and stop, not suppress on for its whole iteration budget.
-    # Thirty large districts give the loop plenty of complements to (uselessly) add.
+def test_rows_whose_few_persons_are_in_one_group_are_aliases_not_pairs():
+    # Districts a and b: their one or two persons all in group x, zeros visible. The row total and its one
+    # non-zero cell are the same persons (an alias, DISCLOSURE.md C7/C8): an insider who knows one learns
+    # nothing new from the other, so the pattern can pass — and quickly, without the whole iteration budget.
     reg = Registry()
     rows = [[2, 0, 0], [1, 0, 0]] + [[10 + (7 * i) % 13, 12 + (5 * i) % 11, 9 + (3 * i) % 7] for i in range(30)]
     reg.add_table(table2d("t", "p", [f"d{i:02d}" for i in range(len(rows))], ["x", "y", "z"], rows))
     prot = protect(reg, Policy(group_attribute_max=0), max_iterations=40)
-    assert not prot.audit.passed
-    assert {f.criterion for f in prot.audit.findings} & {"C7", "C8"}
-    assert prot.iterations <= 4
+    assert prot.audit.passed
+    assert prot.iterations <= 6
+    assert prot.status[CellKey.of("p", district="d00", group="x", year="2021")] != PUBLISHED

@@ -1,4 +1,4 @@
-"""The publication from the store: tables.csv, the release log, the audit command, no leaked values."""
+"""Releases from the store: tables.csv, one release per data and history, the audit over everything released."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from likstall.demo.write import write_demo_data
 from likstall.ingest.load import ingest
-from likstall.publish import audit, prepare, publish
+from likstall.publish import audit, publish
 from likstall.render.tables_csv import COLUMNS
 
 
@@ -25,9 +25,15 @@ def demo_db(tmp_path_factory):
     return db
 
 
-def test_publish_writes_long_format_with_every_cell_and_margins(demo_db, tmp_path):
-    r = publish(demo_db, 2021, tmp_path, record=False)
-    rows = list(csv.DictReader(open(tmp_path / "tables.csv", encoding="utf-8")))
+@pytest.fixture(scope="module")
+def released(demo_db, tmp_path_factory):
+    out = tmp_path_factory.mktemp("tables")
+    return publish(demo_db, 2021, out), out
+
+
+def test_publish_writes_long_format_with_every_cell_and_margins(released):
+    r, out = released
+    rows = list(csv.DictReader(open(out / "tables.csv", encoding="utf-8")))
     assert tuple(rows[0]) == COLUMNS and len(rows) == r["rows"]
     assert {row["status"] for row in rows} <= {"", "..", "-", "."}
     for row in rows:
@@ -35,93 +41,75 @@ def test_publish_writes_long_format_with_every_cell_and_margins(demo_db, tmp_pat
             assert row["value"] == "" and row["ci_low"] == "" and row["ci_high"] == ""
         else:
             assert row["value"] != ""
-    # The city total of known victims is published and equals the sum of the published + hidden districts.
     by_sex = [row for row in rows if row["table"] == "victims_by_sex"]
-    city = next(row for row in by_sex if row["district"] == "total" and row["sex"] == "total")
+    city = next(row for row in by_sex if row["district"] == "total" and row["region"] == "total" and row["sex"] == "total")
     assert city["status"] == "" and 2_700 <= int(city["value"]) <= 2_850
-    assert city["region"] == "total" and city["placement_type"] == "" and city["age_band"] == "total"
     regions = [row for row in rows if row["table"] == "victims_by_region" and row["region"] not in ("total", "")]
     assert len(regions) == 4 and all(row["district"] == "total" for row in regions)
-    # Margins are sums of their cells wherever every cell is published.
-    districts = [row for row in by_sex if row["district"] not in ("total",) and row["sex"] == "total"]
-    if all(row["status"] == "" for row in districts):
-        assert sum(int(row["value"]) for row in districts) == int(city["value"])
+    # Spans are written with their years, never as "total".
     trend = [row for row in rows if row["table"] == "sb_trend" and row["district"] == "total" and row["region"] == "total"]
-    assert {row["year"] for row in trend} == {*map(str, range(2015, 2022)), "total"}
+    assert {row["year"] for row in trend} == {*map(str, range(2015, 2022)), "2015–2021"}
     assert r["share_suppressed"] < 0.5
 
 
-def test_no_suppressed_value_reaches_the_publication_or_the_file(demo_db, tmp_path):
-    con = duckdb.connect(str(demo_db))
-    prep = prepare(con, 2021)
-    con.close()
-    pub = prep.publication
-    assert pub.audit.passed
-    hidden = [k for k, s in prep.protection.status.items() if s != "published"]
-    assert hidden
-    for t in pub.tables.values():
-        for c in t.cells:
-            if c.key in hidden:
-                assert c.value is None and c.status == ".."
-                assert pub.count(c.key) is None
-    # Nothing in the Publication object keeps the true value of a hidden cell.
-    assert all(pub.count(k) is None for k in hidden)
-    publish(demo_db, 2021, tmp_path, record=False)
-    text = (tmp_path / "tables.csv").read_text(encoding="utf-8").splitlines()
-    for line in text[1:]:
-        fields = next(csv.reader([line]))
-        if fields[-1] == "..":
-            assert fields[11:14] == ["", "", ""]
-
-
-def test_release_log_is_written_once_per_pattern_and_audited(demo_db, tmp_path):
-    first = publish(demo_db, 2021, tmp_path)
-    again = publish(demo_db, 2021, tmp_path)
-    assert first["pattern_sha256"] == again["pattern_sha256"]  # deterministic
-    assert not again["new_release"]
+def test_the_release_is_stored_once_and_keeps_no_hidden_value_in_public(released, demo_db):
+    r, _ = released
+    again = publish(demo_db, 2021)
+    assert not again["new_release"] and again["release_id"] == r["release_id"]
     con = duckdb.connect(str(demo_db), read_only=True)
-    n_rel = con.execute("SELECT count(*) FROM releases WHERE year = 2021").fetchone()[0]
-    published_cells = con.execute(
-        "SELECT count(*) FROM release_cells WHERE status = 'published' AND value IS NOT NULL").fetchone()[0]
-    hidden_with_value = con.execute(
-        "SELECT count(*) FROM release_cells WHERE status = 'suppressed' AND value IS NOT NULL").fetchone()[0]
-    con.close()
-    assert n_rel == 1 and published_cells > 0 and hidden_with_value == 0
-    rep = audit(demo_db, 2021)
-    assert rep.passed and rep.source.startswith("release")
+    try:
+        n_rel = con.execute("SELECT count(*) FROM releases WHERE year = 2021 AND format = 2").fetchone()[0]
+        leaked = con.execute("SELECT count(*) FROM release_cells WHERE kind <> 'published' AND value IS NOT NULL"
+                             ).fetchone()[0]
+    finally:
+        con.close()
+    assert n_rel == 1 and leaked == 0
+    # The published release holds no value of a suppressed cell anywhere.
+    rel = r["release"]
+    for t in rel.publication.tables.values():
+        for c in t.cells:
+            if c.status:
+                assert c.value is None and c.ci_low is None and c.ci_high is None
 
 
-def test_audit_command_prints_swedish_verdicts_and_exit_codes(demo_db):
+def test_audit_over_everything_released_passes(released, demo_db):
+    rep = audit(demo_db)
+    assert rep.passed, [f"{f.criterion} {f.cell.label() if f.cell else ''}" for f in rep.result.findings[:10]]
+
+
+def test_audit_command_prints_swedish_verdicts_and_exit_codes(released, demo_db):
     p = subprocess.run([sys.executable, "-m", "likstall", "audit", "--db", str(demo_db), "--year", "2021"],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
     assert "GODKÄND" in p.stdout and "C8" in p.stdout and "primär" in p.stdout
     bad = subprocess.run([sys.executable, "-m", "likstall", "audit", "--db", str(demo_db), "--year", "1999"],
                          capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "inga ärenden för 1999" in bad.stderr
+    assert bad.returncode == 2 and "1999" in bad.stderr
 
 
-def test_the_pattern_is_remembered_per_counts_history_and_policy(demo_db, tmp_path):
-    import shutil
+def test_a_year_without_a_release_has_no_report_but_a_draft(demo_db, tmp_path):
+    from likstall.errors import LikstallError
+    from likstall.rapport import make_report
 
-    from likstall.disclosure.policy import Policy
-    from likstall.store.connection import connect
+    with pytest.raises(LikstallError, match="inte publicerat"):
+        make_report(demo_db, 2020, tmp_path, formats=["csv"])
+    r = make_report(demo_db, 2020, tmp_path, formats=["html"], draft=True)
+    html = (tmp_path / "uppfoljning-2020.html").read_text(encoding="utf-8")
+    assert r["draft"] and "UTKAST" in html
 
-    db = tmp_path / "cache.duckdb"
-    shutil.copy(demo_db, db)
-    con = connect(db)
-    try:
-        first = prepare(con, 2021)
-        n = con.execute("SELECT count(*) FROM protection_cache").fetchone()[0]
-        second = prepare(con, 2021)
-        assert con.execute("SELECT count(*) FROM protection_cache").fetchone()[0] == n  # a hit, not a new entry
-        assert second.protection.status == first.protection.status
-        assert second.publication.pattern_hash() == first.publication.pattern_hash()
-        assert second.publication.audit.passed == first.publication.audit.passed
-        other = prepare(con, 2021, Policy(threshold=6))  # another policy is another pattern
-        assert other.publication.pattern_hash() != first.publication.pattern_hash()
-        # The cache keeps statuses, never a count.
-        stored = con.execute("SELECT pattern FROM protection_cache").fetchall()
-        assert all('"value"' not in row[0] for row in stored)
-    finally:
-        con.close()
+
+def test_lifted_tables_show_no_finer_rows_and_say_why(released):
+    from likstall.disclosure.keys import row_level
+    from likstall.render.views import all_views
+
+    rel = released[0]["release"]
+    for table, level, criteria in rel.publication.audit.steps:
+        t = rel.publication.tables[table]
+        assert t.level in ("region", "city", "omitted") and criteria
+        finest = {"region": ("region", "city"), "city": ("city",), "omitted": ()}[t.level]
+        assert all(row_level(c.key) in finest for c in t.cells)
+    notes = " ".join(v.note for v in all_views(rel))
+    for table, level, _ in rel.publication.audit.steps:
+        if rel.publication.tables[table].level == level and level in ("region", "city"):
+            title = rel.publication.tables[table].texts["sv"]["title"]
+            assert title in notes or not any(title == v.title for v in all_views(rel))

@@ -23,7 +23,7 @@ def test_formula_in_a_district_name_stays_text_everywhere(tmp_path):
 
     import duckdb
 
-    from likstall.followup.build import follow_up
+    from likstall.release import make_release
     from likstall.ingest.load import ingest
     from likstall.render.report import write_report
 
@@ -38,11 +38,7 @@ def test_formula_in_a_district_name_stays_text_everywhere(tmp_path):
                  {"code": "b", "name": "@SUM(1)", "region": "Syd", "year": 2021, "has_emergency_flats": "nej",
                   "rvt_refers_to_shis": "ja"}]
     ingest([write_tables(tmp_path / "rename", {"districts": districts})], con_path, extract_date=dt.date(2022, 1, 31))
-    con = duckdb.connect(str(con_path))
-    try:
-        fu = follow_up(con, 2021)
-    finally:
-        con.close()
+    fu = make_release(con_path, 2021)[0]
     out = tmp_path / "out"
     write_report(fu, out, ["xlsx", "csv"])
     wb = load_workbook(out / "uppfoljning-2021.xlsx")

@@ -1,25 +1,20 @@
-"""The demo follow-up and its report files, built once for the output tests (Excel, CSV, PDF, charts)."""
+"""The demo release and its report files, built once for the output tests (Excel, CSV, PDF, charts)."""
 
 from __future__ import annotations
 
 import shutil
 
-import duckdb
 import pytest
 
-from likstall.followup.build import follow_up
+from likstall.release import make_release
 from likstall.render.report import write_report
 
 
 @pytest.fixture(scope="session")
-def demo_fu(demo_store, tmp_path_factory):
-    db = tmp_path_factory.mktemp("outputs") / "demo.duckdb"
-    shutil.copy(demo_store, db)
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return follow_up(con, 2021)
-    finally:
-        con.close()
+def demo_fu(demo_released):
+    from likstall.release import load_release
+
+    return load_release(demo_released, 2021)
 
 
 @pytest.fixture(scope="session")

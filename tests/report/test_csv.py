@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 
@@ -18,10 +19,10 @@ from likstall.render.workbook import flat_columns
 
 def with_negative_flag(pub: Publication) -> Publication:
     """The publication with one district's flag set to -1 ('lower than expected'), whatever the data say."""
-    tab = pub.tables["sb_flag"]
+    tab = pub.tables["sb_funnel"]
     i = next(i for i, c in enumerate(tab.cells) if c.published)
     cells = tuple(dataclasses.replace(c, value=-1.0) if j == i else c for j, c in enumerate(tab.cells))
-    tables = {**pub.tables, "sb_flag": dataclasses.replace(tab, cells=cells)}
+    tables = {**pub.tables, "sb_funnel": dataclasses.replace(tab, cells=cells)}
     return Publication(pub.year, pub.policy, tables, pub.audit, dict(pub._pattern), dict(pub.regions),
                        dict(pub.labels))
 
@@ -39,7 +40,7 @@ def test_tables_csv_reads_back_as_numbers(demo_fu, tmp_path):
     df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"year": str})
     for c in ("value", "ci_low", "ci_high"):
         assert pd.api.types.is_float_dtype(df[c]), c
-    flags = df[df["table"] == "sb_flag"]
+    flags = df[df["table"] == "sb_funnel"]
     assert -1.0 in set(flags["value"]) and set(flags["value"].dropna()) <= {-1.0, 0.0, 1.0}
     status = df["status"].fillna("")
     assert set(status) <= {"", "..", "-", "."} and {"", ".."} <= set(status)
@@ -48,7 +49,7 @@ def test_tables_csv_reads_back_as_numbers(demo_fu, tmp_path):
     assert ",-1," in raw and "'-" not in raw and "'." not in raw
     # Python's csv module sees the same: a plain -1 and plain symbols
     rows = list(csv.DictReader(raw.splitlines()))
-    assert any(r["table"] == "sb_flag" and r["value"] == "-1" for r in rows)
+    assert any(r["table"] == "sb_funnel" and r["value"] == "-1" for r in rows)
     assert {r["status"] for r in rows} <= {"", "..", "-", "."}
 
 
@@ -86,7 +87,8 @@ def test_per_table_csvs_read_back_as_numbers_with_decimal_comma(demo_fu, demo_ou
 
 def test_a_negative_number_in_a_view_csv_is_a_number(demo_fu, tmp_path):
     """The equality flag -1 ('lower') is written as -1, not '-1."""
-    fu = dataclasses.replace(demo_fu, publication=with_negative_flag(demo_fu.publication))
+    fu = copy.copy(demo_fu)
+    fu.publication = with_negative_flag(demo_fu.publication)
     write_view_csvs(fu, tmp_path, [v for v in all_views(fu) if v.name == "likstallighet"])
     df = pd.read_csv(tmp_path / "likstallighet.csv", sep=";", decimal=",", encoding="utf-8-sig")
     flag = df["Jämfört med förväntat"]
@@ -96,7 +98,7 @@ def test_a_negative_number_in_a_view_csv_is_a_number(demo_fu, tmp_path):
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_findings_csv_has_the_sentence(demo_fu, tmp_path, lang):
-    fu = dataclasses.replace(demo_fu, settings=dataclasses.replace(demo_fu.settings, lang=lang))
+    fu = demo_fu.in_language(lang)
     write_findings_csv(fu, tmp_path / "findings.csv")
     df = pd.read_csv(tmp_path / "findings.csv")
     column = f"text_{lang}"

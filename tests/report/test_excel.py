@@ -95,7 +95,7 @@ def test_findings_sheet_has_the_sentences(book, demo_fu):
     rows = list(ws.iter_rows(min_row=3, values_only=True))
     assert [r[0] for r in rows] == [f.text_sv for f in demo_fu.findings]
     assert [r[1] for r in rows] == [demo_fu.name(f.district) for f in demo_fu.findings]
-    assert all(isinstance(r[4], (int, float)) and isinstance(r[7], float) for r in rows)
+    assert all(isinstance(r[4], (int, float)) and isinstance(r[7], (int, float)) for r in rows)  # q = 0 reads as 0
     assert [r[4] for r in rows] == pytest.approx([f.estimate for f in demo_fu.findings])
     assert {r[3] for r in rows} <= {"högre", "lägre"}
 

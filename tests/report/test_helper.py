@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from likstall.followup.build import follow_up
+from likstall.release import make_release
 from likstall.render import helper
 from likstall.render.report import write_report
 
@@ -18,11 +18,7 @@ from likstall.render.report import write_report
 def fu(demo_store, tmp_path_factory):
     db = tmp_path_factory.mktemp("helper") / "demo.duckdb"
     shutil.copy(demo_store, db)
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return follow_up(con, 2021)
-    finally:
-        con.close()
+    return make_release(db, 2021)[0]
 
 
 def sheets(path):
@@ -31,9 +27,10 @@ def sheets(path):
 
 
 def files(out):
-    # vl-convert numbers gradients per process (gradient_0, gradient_1, ...): the same chart drawn
+    # vl-convert numbers gradients and clip paths per process (gradient_0, gradient_1, ...): the same chart drawn
     # second in a process differs only in that id.
     html = re.sub(r"gradient_\d+", "gradient_N", (out / "uppfoljning-2021.html").read_text(encoding="utf-8"))
+    html = re.sub(r"clip\d+", "clipN", html)  # clip paths are numbered per process too
     return html, sheets(out / "uppfoljning-2021.xlsx")
 
 

@@ -14,8 +14,8 @@ EXTRA_USERS = {"gone": "analytiker", "extra": "lasare", "lockme": "lasare", "off
 
 
 @pytest.fixture(scope="session")
-def web_template(demo_store, tmp_path_factory):
-    path = make_template(demo_store, tmp_path_factory.mktemp("web_template"))
+def web_template(demo_released, tmp_path_factory):
+    path = make_template(demo_released, tmp_path_factory.mktemp("web_template"))
     for name, role in EXTRA_USERS.items():
         add_user(path, name, role, None, PASSWORD)
     add_user(path, "nopass", "lasare", None, None)

@@ -37,11 +37,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(demo_store, tmp_path_factory):
+def server(demo_released, tmp_path_factory):
     assert AXE.exists(), "axe-core is missing: run scripts/browser-deps.sh (./test.sh does)"
     assert Path("/usr/bin/chromium").exists(), "Chromium is missing: run scripts/browser-deps.sh"
     db = tmp_path_factory.mktemp("browser") / "web.duckdb"
-    shutil.copy(demo_store, db)
+    shutil.copy(demo_released, db)
     for role, (name, district) in USERS.items():
         add_user(db, name, role, district, PASSWORD)
     port = free_port()

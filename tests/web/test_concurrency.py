@@ -1,5 +1,5 @@
-"""The dashboard keeps serving while an import commits: every reader sees the old or the new data, never a
-mix, never an error."""
+"""The dashboard keeps serving while an import commits and a new release is made: every reader sees the old
+or the new release, never a mix, never an error; an import alone changes nothing published."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from likstall.web.users import add_user, new_token
 
 
 @pytest.fixture
-def setup(demo_store, tmp_path, monkeypatch):
+def setup(demo_store, demo_released, tmp_path, monkeypatch):
     monkeypatch.setenv("LIKSTALL_KEY_FILE", str(demo_store.parent / "secret.key"))
     db = tmp_path / "c.duckdb"
-    shutil.copy(demo_store, db)
+    shutil.copy(demo_released, db)
     add_user(db, "anna", "admin", None, "ett-langt-losenord")
     add_user(db, "ali", "analytiker", None, "ett-langt-losenord")
     token = new_token(db, "ali")
@@ -69,7 +69,21 @@ def test_readers_see_old_or_new_never_a_mix(setup):
     for t in threads:
         t.start()
     commit = admin.post("/import/commit", data={"csrf": csrf}, follow_redirects=False)
-    after = city_total(reader, token)
+    assert city_total(reader, token)[0] == old  # imported, not published: the release is unchanged
+    # A revised release of 2021, made by the CLI in another process while the readers read.
+    import os
+    import subprocess
+    import sys
+
+    db = app.state.likstall.db
+    p = subprocess.run([sys.executable, "-m", "likstall", "publish", "--db", str(db), "--year", "2021", "--revidera"],
+                       capture_output=True, text=True, timeout=900, env=os.environ)
+    assert p.returncode == 0, p.stderr
+    after = None
+    for _ in range(100):  # the server notices the store changed at its next read
+        after = city_total(reader, token)
+        if after[0] != old:
+            break
     stop.set()
     for t in threads:
         t.join(timeout=120)
@@ -132,6 +146,10 @@ def test_a_cli_ingest_in_another_process_while_the_server_serves(setup, tmp_path
         ingest = subprocess.run([sys.executable, "-m", "likstall", "ingest", str(folder), "--db", str(db),
                                  "--extract-date", "2022-01-31", "--json"], capture_output=True, text=True, env=env,
                                 timeout=300)
+        assert city_total(client, token)[0] == old  # loaded, not published
+        publish = subprocess.run([sys.executable, "-m", "likstall", "publish", "--db", str(db), "--year", "2021",
+                                  "--revidera"], capture_output=True, text=True, env=env, timeout=900)
+        assert publish.returncode == 0, publish.stderr
         deadline = time.monotonic() + 60
         while city_total(client, token)[0] != old + 9 and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -161,6 +179,10 @@ def test_a_long_write_by_another_process_gives_503_not_an_error_page(setup, tmp_
     client = TestClient(app)
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/findings?year=2021", headers=auth).status_code == 200  # 2021 read and cached
+    from likstall.release import make_release
+
+    make_release(db, 2020)  # released, but the server has not read it yet
+    assert client.get("/api/v1/findings?year=2021", headers=auth).status_code == 200  # sees that 2020 exists
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
                                "print('held', flush=True); time.sleep(30)", str(db)],
                               stdout=subprocess.PIPE, text=True)

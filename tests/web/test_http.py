@@ -83,6 +83,12 @@ ROLE_TABLE = {
     "/api/v1/tables?year=2021&district=bromma": (200, 200, 200, 200),
     "/api/v1/findings": (200, 200, 200, 200),
     "/api/v1/openapi.json": (200, 200, 200, 200),
+    "/api/v1/releases": (200, 200, 200, 200),
+    "/api/v1/structure": (200, 200, 200, 200),
+    "/api/v1/indicators": (200, 200, 200, 200),
+    # Drafts are internal: analysts and admins only.
+    "/?utkast=1": (200, 200, 403, 403),
+    "/?year=2020": (404, 404, 404, 404),  # data, but no release: not published
     # Forms, each with the user's own valid CSRF token:
     "POST /import": (400, 403, 403, 403),  # a refused file type for the admin: it got in
     "POST /import/discard": (303, 403, 403, 403),

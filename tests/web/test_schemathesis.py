@@ -13,9 +13,9 @@ from likstall.web.users import add_user, new_token
 
 
 @pytest.fixture(scope="module")
-def api(demo_store, tmp_path_factory):
+def api(demo_released, tmp_path_factory):
     db = tmp_path_factory.mktemp("st") / "st.duckdb"
-    shutil.copy(demo_store, db)
+    shutil.copy(demo_released, db)
     add_user(db, "ali", "analytiker", None, "ett-langt-losenord")
     add_user(db, "fia", "stadsdel", "farsta", "ett-langt-losenord")
     app = create_app(db, login_delay=0)

@@ -7,9 +7,9 @@ cells and the disclosure attacker sees the same structure the tables have. Defin
   year is counted once, with the district, sex, age band and target group of the first case
   opened (then the lowest case key), so districts add up to the city;
 - applications in year Y: placement applications with `applied` in Y, by district of the case,
-  type and decision;
-- placements in year Y: granted placements that started in Y, by district, type and referring
-  unit (trend tables use every year up to Y);
+  type, decision and the case's target group;
+- placements in year Y: granted placements that started in Y, by district, type, referring
+  unit and the case's target group (trend tables use every year up to Y);
 - persons placed in year Y: persons with a granted skyddat-boende placement started in Y, in the
   district of their first such placement.
 Missing codes are counted as "okänd" (unknown) so nothing falls out of a total.
@@ -50,7 +50,8 @@ def victims(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> 
 
 def applications(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> pd.DataFrame:
     return con.execute(
-        """SELECT c.district, year(p.applied) AS year, p.type AS placement_type, p.decision, count(*) AS n
+        f"""SELECT c.district, year(p.applied) AS year, p.type AS placement_type, p.decision,
+                  coalesce(c.target_group, '{UNKNOWN}') AS target_group, count(*) AS n
            FROM placements p JOIN cases c USING (case_key)
            WHERE year(p.applied) BETWEEN ? AND ? GROUP BY ALL ORDER BY ALL""",
         [first_year, last_year],
@@ -60,7 +61,8 @@ def applications(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int
 def placements(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> pd.DataFrame:
     return con.execute(
         f"""SELECT c.district, year(p.start) AS year, p.type AS placement_type,
-                   coalesce(p.referring_unit, '{UNKNOWN}') AS referring_unit, count(*) AS n
+                   coalesce(p.referring_unit, '{UNKNOWN}') AS referring_unit,
+                   coalesce(c.target_group, '{UNKNOWN}') AS target_group, count(*) AS n
             FROM placements p JOIN cases c USING (case_key)
             WHERE p.decision = 'beviljad' AND p.start IS NOT NULL AND year(p.start) BETWEEN ? AND ?
             GROUP BY ALL ORDER BY ALL""",
@@ -90,3 +92,4 @@ def districts(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
 
 def years_with_data(con: duckdb.DuckDBPyConnection) -> list[int]:
     return [r[0] for r in con.execute("SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
+

@@ -29,9 +29,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .cells import CellKey, Registry, Universe
+from .keys import OMITTED, PRIMARY, PUBLISHED, SECONDARY  # noqa: F401 (re-exported)
 from .policy import Policy
-
-PUBLISHED, PRIMARY, SECONDARY = "published", "primary", "secondary"
 
 _banner_silenced = False
 
@@ -63,7 +62,7 @@ def _new_highs() -> highspy.Highs:
 class HistoryCell:
     """A cell of an earlier release, as it was published."""
 
-    status: str  # "published" or "suppressed"
+    status: str  # "published", "suppressed" or "omitted"
     value: int | None  # the published value; None when suppressed
     release_id: int
 
@@ -138,7 +137,12 @@ class Model:
         self._track_M = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(keys), self.n))
         self._seen_lo = np.full(len(keys), math.inf)
         self._seen_hi = np.full(len(keys), -math.inf)
+        # The same over whole-number solutions only: their range lies inside the *integer* interval,
+        # so a range that passes needs no integer programming (the truth is one such point).
+        self._iseen_lo = np.full(len(keys), math.inf)
+        self._iseen_hi = np.full(len(keys), -math.inf)
         self._points = np.empty((64, len(keys)))
+        self._points_integral = np.zeros(64, dtype=bool)
         self._n_points = 0
 
     _MAX_POINTS = 20_000
@@ -148,10 +152,16 @@ class Model:
             v = self._track_M @ x
             np.minimum(self._seen_lo, v, out=self._seen_lo)
             np.maximum(self._seen_hi, v, out=self._seen_hi)
+            integral = bool(np.all(np.abs(x - np.round(x)) < 1e-7))
+            if integral:
+                np.minimum(self._iseen_lo, v, out=self._iseen_lo)
+                np.maximum(self._iseen_hi, v, out=self._iseen_hi)
             if self._n_points < self._MAX_POINTS:
                 if self._n_points == len(self._points):
                     self._points = np.vstack([self._points, np.empty_like(self._points)])
+                    self._points_integral = np.concatenate([self._points_integral, np.zeros_like(self._points_integral)])
                 self._points[self._n_points] = v
+                self._points_integral[self._n_points] = integral
                 self._n_points += 1
 
     def points(self) -> np.ndarray:
@@ -160,6 +170,12 @@ class Model:
         if getattr(self, "_track_M", None) is None:
             return np.empty((0, 0))
         return self._points[: self._n_points]
+
+    def points_integral(self) -> np.ndarray:
+        """Which of `points()` came from whole-number solutions."""
+        if getattr(self, "_track_M", None) is None:
+            return np.zeros(0, dtype=bool)
+        return self._points_integral[: self._n_points]
 
     def push_up(self, keys: list[CellKey], caps: np.ndarray) -> bool:
         """One LP that pushes many targets up at once: maximise Σ min(target, cap) (an extra variable
@@ -192,6 +208,65 @@ class Model:
             h.deleteCols(k, np.arange(n0, n0 + k, dtype=np.int32))
         return ok
 
+    def max_min(self, keys: list[CellKey]) -> float:
+        """max t subject to t ≤ each target (the largest value all of them can take at once): the upper
+        Fréchet bound of their intersection. An extra column and one row per key, removed after."""
+        consts = [self.constants[k] for k in keys if k in self.constants]
+        var_keys = [k for k in keys if k not in self.constants]
+        cap = min(consts) if consts else highspy.kHighsInf
+        if not var_keys:
+            return float(cap)
+        h = self._solver()
+        n0, m0, k = self.n, h.getNumRow(), len(var_keys)
+        if len(self._cost_idx):
+            h.changeColsCost(len(self._cost_idx), self._cost_idx.astype(np.int32), np.zeros(len(self._cost_idx)))
+            self._cost_idx = np.array([], dtype=np.int64)
+        h.addCols(1, np.ones(1), np.zeros(1), np.array([float(cap)]), 0, np.zeros(1, dtype=np.int32),
+                  np.array([], dtype=np.int32), np.array([], dtype=float))
+        starts, idx, vals = [], [], []
+        for key in var_keys:
+            starts.append(len(idx))
+            idx.append(n0); vals.append(1.0)
+            for t in np.asarray(self.target(key), dtype=np.int64):
+                idx.append(int(t)); vals.append(-1.0)
+        h.addRows(k, np.full(k, -highspy.kHighsInf), np.zeros(k), len(idx), np.asarray(starts, dtype=np.int32),
+                  np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        try:
+            h.run()
+            st = h.getModelStatus()
+            if st == highspy.HighsModelStatus.kOptimal:
+                value = float(h.getInfo().objective_function_value)
+            elif st in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                value = math.inf
+            else:
+                value = math.nan
+        finally:
+            h.deleteRows(k, np.arange(m0, m0 + k, dtype=np.int32))
+            h.deleteCols(1, np.array([n0], dtype=np.int32))
+        return value
+
+    def min_linear(self, coef: dict[CellKey, float]) -> float:
+        """min Σ coef·cell over the model (constants included): a lower Fréchet bound."""
+        offset = sum(c * self.constants[k] for k, c in coef.items() if k in self.constants)
+        idx, cost = [], []
+        for k, c in coef.items():
+            if k in self.constants:
+                continue
+            for t in np.asarray(self.target(k), dtype=np.int64):
+                idx.append(int(t)); cost.append(c)
+        if not idx:
+            return float(offset)
+        order = np.argsort(idx)
+        uidx, start = np.unique(np.asarray(idx)[order], return_index=True)
+        summed = np.add.reduceat(np.asarray(cost, dtype=float)[order], start)
+        status, value, _ = self._lp(uidx.astype(np.int64), "min", cost=summed)
+        if status == "unbounded":
+            return -math.inf
+        if status != "optimal":
+            return math.nan
+        return float(value) + offset
+
     def tracked_position(self, key: CellKey) -> int:
         return self._track_pos[key]
 
@@ -201,6 +276,13 @@ class Model:
         if i is None or not math.isfinite(self._seen_lo[i]):
             return None
         return float(self._seen_lo[i]), float(self._seen_hi[i])
+
+    def seen_integral(self, key: CellKey) -> tuple[float, float] | None:
+        """The range over whole-number solutions only (None if untracked or none seen)."""
+        i = getattr(self, "_track_pos", {}).get(key)
+        if i is None or not math.isfinite(self._iseen_lo[i]):
+            return None
+        return float(round(self._iseen_lo[i])), float(round(self._iseen_hi[i]))
 
     def observe_if_feasible(self, x: np.ndarray) -> None:
         """Add a known point (the true table) to the seen ranges if it satisfies the model."""
@@ -241,9 +323,11 @@ class Model:
             old[int(i)] = (self.lb[i], self.ub[i])
             self.lb[i], self.ub[i] = lo, hi
             h.changeColBounds(int(i), float(lo), highspy.kHighsInf if math.isinf(hi) else float(hi))
-        saved = (getattr(self, "_seen_lo", None), getattr(self, "_seen_hi", None), self.feasible)
+        saved = (getattr(self, "_seen_lo", None), getattr(self, "_seen_hi", None), self.feasible,
+                 getattr(self, "_iseen_lo", None), getattr(self, "_iseen_hi", None))
         if saved[0] is not None:
             self._seen_lo, self._seen_hi = np.full_like(saved[0], math.inf), np.full_like(saved[1], -math.inf)
+            self._iseen_lo, self._iseen_hi = np.full_like(saved[3], math.inf), np.full_like(saved[4], -math.inf)
         try:
             yield self
         finally:
@@ -252,6 +336,7 @@ class Model:
                 h.changeColBounds(i, float(lo), highspy.kHighsInf if math.isinf(hi) else float(hi))
             if saved[0] is not None:
                 self._seen_lo, self._seen_hi = saved[0], saved[1]
+                self._iseen_lo, self._iseen_hi = saved[3], saved[4]
             self.feasible = saved[2]
 
     def fixed(self, known: dict[CellKey, float]):
@@ -317,6 +402,8 @@ class Model:
 
 
 def _scenario_bounds(status: str, policy: Policy, known_primary: bool) -> tuple[float, float]:
+    if status == OMITTED:
+        return 0.0, math.inf  # not shown anywhere: the attacker does not know it is non-zero
     lb = 1.0 if policy.zeros_visible else 0.0
     if known_primary:
         return (1.0, policy.T - 1.0) if status == PRIMARY else (float(policy.T), math.inf)
@@ -342,7 +429,7 @@ def build_cell_model(registry: Registry, measure: str, status: dict[CellKey, str
             h = hist[k]
             if h.status == PUBLISHED:
                 lb[i] = ub[i] = h.value
-            elif k not in registry.values:
+            elif k not in registry.values and h.status != OMITTED:
                 lb[i] = 1.0 if policy.zeros_visible else 0.0
     for k, v in (insider or {}).items():
         lb[pos[k]] = ub[pos[k]] = v
@@ -394,7 +481,7 @@ def build_atom_model(registry: Registry, measure: str, status: dict[CellKey, str
     for k, h in hist.items():
         if h.status == PUBLISHED:
             eq_keys.append(k); eq_vals.append(h.value)
-        elif policy.zeros_visible:
+        elif policy.zeros_visible and h.status != OMITTED:
             ge_keys.append(k); ge_vals.append(1.0)
     for k, v in (insider or {}).items():
         eq_keys.append(k); eq_vals.append(v)
@@ -429,6 +516,7 @@ class Finding:
     lo: float | None = None
     hi: float | None = None
     detail: str = ""
+    cells: tuple[CellKey, ...] = ()  # for a sliver: the published cells it is the intersection of
 
 
 @dataclass
@@ -443,7 +531,8 @@ class CellBounds:
 @dataclass
 class AttackResult:
     bounds: dict[str, dict[CellKey, CellBounds]] = field(default_factory=dict)  # scenario → cell → interval
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # privacy: any one is a FAIL
+    warnings: list[Finding] = field(default_factory=list)  # utility (U1): reported, never a refusal
     checked_atoms: int = 0
     scenarios_run: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -18,8 +18,10 @@ from scipy import sparse
 from .attacker import (
     PRIMARY, PUBLISHED, AttackResult, CellBounds, Finding, HistoryCell, build_atom_model, build_model,
 )
-from .cells import TOTAL, CellKey, Registry, Relation
+from .cells import CellKey, Registry, Relation
+from .keys import HIDDEN, OMITTED, is_city_total  # noqa: F401 (is_city_total re-exported)
 from .policy import Policy
+from .slivers import check_slivers
 
 
 CRITERIA_SV = {
@@ -42,9 +44,33 @@ def criteria_sv(policy: Policy) -> dict[str, str]:
                         share=f"{policy.max_suppressed_share * 100:.0f} %") for c, t in CRITERIA_SV.items()}
 
 
-def is_city_total(key: CellKey) -> bool:
-    """The grand total of a measure (for a year or span of years): never suppressed (U1)."""
-    return all(v == TOTAL for d, v in key.coords if d != "year")
+class Aliases:
+    """Cells that hold the same persons once the published zeros are taken out: a total whose every
+    part but one is a published zero is that part (DISCLOSURE.md C7, C8). An insider who knows one
+    learns nothing new from the other, and two such cells are not a pair of hidden ones."""
+
+    def __init__(self, relations: list[Relation], status: dict[CellKey, str], values: dict[CellKey, int]):
+        self.parent: dict[CellKey, CellKey] = {}
+        for r in relations:
+            rest = [m for m in r.members if not (status.get(m) == PUBLISHED and values.get(m) == 0)]
+            if len(rest) == 1:
+                self._union(r.total, rest[0])
+
+    def _find(self, k: CellKey) -> CellKey:
+        root = k
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(k, k) != root:
+            self.parent[k], k = root, self.parent[k]
+        return root
+
+    def _union(self, a: CellKey, b: CellKey) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def same(self, a: CellKey, b: CellKey) -> bool:
+        return self._find(a) == self._find(b)
 
 
 class Neighbourhoods:
@@ -86,7 +112,7 @@ def _refine(refine: float, kind: str, policy: Policy) -> float:
     """
     if refine == 0:
         return 0
-    return refine if kind == PRIMARY else 3
+    return refine if kind in (PRIMARY, OMITTED) else 3
 
 
 def _check_interval(res: AttackResult, scenario: str, key: CellKey, kind: str, v: int, lo: float, hi: float,
@@ -96,6 +122,13 @@ def _check_interval(res: AttackResult, scenario: str, key: CellKey, kind: str, v
     T = policy.T
     if prior_lb is None:
         prior_lb = 1 if policy.zeros_visible else 0
+    if kind == OMITTED:
+        # A cell no table shows: only a small one must not be pinned (a sliver, C2); that an unpublished
+        # 0 or a count of at least T can be worked out reveals no small group.
+        if 1 <= v <= T - 1 and (not certain or (lo >= 1 and hi <= T - 1)):
+            res.findings.append(Finding("C2", scenario, key, lo, hi, "en cell som inte visas kan räknas fram till "
+                                        f"mellan 1 och {T - 1}"))
+        return
     if not certain:
         res.findings.append(Finding("C1", scenario, key, lo, hi, "heltalsprogrammet blev inte klart; cellen räknas inte som skyddad"))
         return
@@ -132,13 +165,17 @@ def _seen_interval(model, key: CellKey, refine_below: float) -> tuple[float, flo
 def _certified(model, key: CellKey, kind: str, v: int, policy: Policy, refine_below: float) -> tuple[float, float] | None:
     """A seen range that already passes C1–C5. Every criterion is monotone (a wider interval never
     fails where a narrower one passes), and the seen range lies inside the exact interval, so the
-    exact verdict is PASS too; C5 is checked against the policy's lower bound, which is ≤ the prior's."""
-    iv = _seen_interval(model, key, refine_below)
-    if iv is None:
-        return None
-    scratch = AttackResult()
-    _check_interval(scratch, "", key, kind, v, iv[0], iv[1], True, policy)
-    return None if scratch.findings else iv
+    exact verdict is PASS too; C5 is checked against the policy's lower bound, which is ≤ the prior's.
+    The range over whole-number solutions lies inside the integer interval whatever its width; the
+    range over all solutions only where the exact procedure would not refine it."""
+    for iv in (model.seen_integral(key), _seen_interval(model, key, refine_below)):
+        if iv is None:
+            continue
+        scratch = AttackResult()
+        _check_interval(scratch, "", key, kind, v, iv[0], iv[1], True, policy)
+        if not scratch.findings:
+            return iv
+    return None
 
 
 def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *,
@@ -173,18 +210,22 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
 
     for measure in registry.measures():
         cells = sorted(k for k in registry.values if k.measure == measure)
-        suppressed = [k for k in cells if status[k] != PUBLISHED]
+        suppressed = [k for k in cells if status[k] in HIDDEN]
+        # Cells no table shows join the targets only where they are small (slivers, C2).
+        slivers = [k for k in cells if status[k] == OMITTED and 1 <= registry.values[k] <= policy.T - 1]
+        aliases = Aliases([r for r in relations if r.total.measure == measure], status, registry.values)
         base = build_model(registry, measure, status, policy)
         scenario = "S1" if policy.zeros_visible else "S0"
         res.bounds.setdefault(scenario, {})
         prior = _prior_model(registry, measure, status, policy)
         truth = _truth(base, registry)
+        audited = suppressed + slivers
         if certify:
-            base.track(suppressed)
+            base.track(audited)
             base.observe_if_feasible(truth)
-            base.sweep(suppressed, lambda k: _certified(base, k, status[k], registry.values[k], policy,
-                                                         _refine(refine, status[k], policy)) is not None)
-        for k in suppressed:
+            base.sweep(audited, lambda k: _certified(base, k, status[k], registry.values[k], policy,
+                                                     _refine(refine, status[k], policy)) is not None)
+        for k in audited:
             kind, v = status[k], registry.values[k]
             iv = _certified(base, k, kind, v, policy, _refine(refine, kind, policy)) if certify else None
             if iv is not None:
@@ -202,13 +243,16 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
             plb = math.ceil(prior.bound(k, "min") - 1e-7) if needs_prior else None
             _check_interval(res, scenario, k, kind, v, lo, hi, certain, policy, prior_lb=plb)
         if check_atoms:
-            _check_atoms(res, registry, measure, status, policy, scenario)
+            if registry.cell_model_is_exact(measure):
+                check_slivers(res, registry, relations, measure, base, policy, scenario)
+            else:
+                _check_atoms(res, registry, measure, status, policy, scenario)
 
         if insider:
             # S2: an insider who knows one small primary cell (v ≤ k) tries the primaries near it.
             small = {p: registry.values[p] for p in suppressed
                      if status[p] == PRIMARY and registry.values[p] <= policy.insider_k}
-            pairs = _insider_targets(small, nb, status, reach=1 if fast else 2)
+            pairs = _insider_targets(small, nb, status, reach=1 if fast else 2, aliases=aliases)
             for p, targets in pairs.items():
                 certifiable = certify and p in base.index
                 if certifiable:
@@ -258,10 +302,10 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
             m4 = build_model(registry, measure, status, policy, history=history)
             res.bounds.setdefault("S4", {})
             if certify:
-                m4.track(suppressed)
-                m4.sweep(suppressed, lambda k: _certified(m4, k, status[k], registry.values[k], policy,
-                                                          _refine(refine, status[k], policy)) is not None)
-            for k in suppressed:
+                m4.track(audited)
+                m4.sweep(audited, lambda k: _certified(m4, k, status[k], registry.values[k], policy,
+                                                       _refine(refine, status[k], policy)) is not None)
+            for k in audited:
                 iv = _certified(m4, k, status[k], registry.values[k], policy, _refine(refine, status[k], policy)) \
                     if certify else None
                 if iv is not None:
@@ -286,12 +330,13 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
     return res
 
 
-def _insider_targets(small, nb: Neighbourhoods, status: dict[CellKey, str], reach: int) -> dict[CellKey, list[CellKey]]:
+def _insider_targets(small, nb: Neighbourhoods, status: dict[CellKey, str], reach: int,
+                     aliases: Aliases | None = None) -> dict[CellKey, list[CellKey]]:
     """For each small primary p an insider may know: the primaries within `reach` equations of p
-    (1: sharing an equation; 2: also those sharing one with a neighbour)."""
+    (1: sharing an equation; 2: also those sharing one with a neighbour), aliases of p excepted."""
     out = {}
     for p in sorted(small):
-        targets = [q for q in nb.near(p, reach) if status.get(q) == PRIMARY]
+        targets = [q for q in nb.near(p, reach) if status.get(q) == PRIMARY and not (aliases and aliases.same(p, q))]
         if targets:
             out[p] = targets
     return out
@@ -308,14 +353,23 @@ def _not_settled_for_insider(base, p: CellKey, value: int, targets: list[CellKey
     pts = base.points()
     if not len(pts):
         return targets
-    face = pts[np.abs(pts[:, base.tracked_position(p)] - value) < 1e-9]
+    on_face = np.abs(pts[:, base.tracked_position(p)] - value) < 1e-9
+    face = pts[on_face]
     if not len(face):
         return targets
     cols = [base.tracked_position(q) for q in targets]
     lo = np.ceil(face[:, cols].min(axis=0) - 1e-7)
     hi = np.floor(face[:, cols].max(axis=0) + 1e-7)
+    # Whole-number points of the face: their range lies inside the insider's integer interval.
+    iface = pts[on_face & base.points_integral()]
+    if len(iface):
+        ilo, ihi = np.round(iface[:, cols].min(axis=0)), np.round(iface[:, cols].max(axis=0))
+    else:
+        ilo = ihi = None
     out = []
-    for q, a, b in zip(targets, lo, hi):
+    for j, (q, a, b) in enumerate(zip(targets, lo, hi)):
+        if ilo is not None and ihi[j] > ilo[j] and not _insider_pins(ilo[j], ihi[j], True, policy):
+            continue
         if not (b - a >= max(refine, 1) and not _insider_pins(a, b, True, policy)):
             out.append(q)
     return out
@@ -389,15 +443,16 @@ def _check_relations(res, registry, status, policy, relations) -> None:
     T = policy.T
     for r in relations:
         members = r.members
-        sup = [m for m in members if status[m] != PUBLISHED]
-        if status[r.total] == PUBLISHED and sup and policy.zeros_visible:
+        hidden = [m for m in members if status[m] != PUBLISHED]  # suppressed or not shown
+        if status[r.total] == PUBLISHED and hidden and policy.zeros_visible:
             s = registry.values[r.total] - sum(registry.values[m] for m in members if status[m] == PUBLISHED)
             if 1 <= s <= T - 1:
                 res.findings.append(Finding("C6", "S0", r.total, s, s,
-                                            f"de undertryckta cellerna i {r.dim} summerar till ett litet tal"))
-        sup_all = [c for c in (r.total, *members) if status[c] != PUBLISHED]
-        if len(sup_all) == 2 and all(registry.values[m] == 1 for m in sup_all):
-            res.findings.append(Finding("C7", "S0", sup_all[0], detail="två undertryckta ettor skyddar bara varandra"))
+                                            f"de dolda cellerna i {r.dim} summerar till ett litet tal"))
+        # C7: two hidden parts of a published total, both 1 (a hidden total and its part are one group).
+        if status[r.total] == PUBLISHED and len(hidden) == 2 and all(status[m] in HIDDEN for m in hidden) \
+                and all(registry.values[m] == 1 for m in hidden):
+            res.findings.append(Finding("C7", "S0", hidden[0], detail="två undertryckta ettor skyddar bara varandra"))
         if status[r.total] == PUBLISHED and registry.values[r.total] > 0:
             nonzero = [m for m in members if registry.values[m] > 0]
             if len(nonzero) == 1 and registry.values[nonzero[0]] <= policy.G and status[nonzero[0]] == PUBLISHED:
@@ -410,6 +465,8 @@ def _check_history(res, registry, status, history) -> None:
         if k not in registry.values:
             continue
         now_published = status[k] == PUBLISHED
+        if h.status == OMITTED or status[k] == OMITTED:
+            continue  # not shown then, or not now: nothing to keep consistent
         if h.status == PUBLISHED and not now_published:
             res.findings.append(Finding("C9", "S4", k, detail=f"publicerades i release {h.release_id} men undertrycks nu"))
         elif h.status != PUBLISHED and now_published:
@@ -419,11 +476,14 @@ def _check_history(res, registry, status, history) -> None:
 
 
 def _check_utility(res, registry, status, policy) -> None:
-    n = len(status)
-    sup = sum(1 for s in status.values() if s != PUBLISHED)
+    """U1 guards utility, not privacy: it is reported (warnings), never a refusal — every city gets its
+    publication, and a city total of 1..T−1 is suppressed with a note rather than published."""
+    shown = [s for s in status.values() if s != OMITTED]
+    n = len(shown)
+    sup = sum(1 for s in shown if s in HIDDEN)
     if n and sup / n > policy.max_suppressed_share:
-        res.findings.append(Finding("U1", "S0", None, detail=f"{sup} av {n} celler undertrycks (över "
+        res.warnings.append(Finding("U1", "S0", None, detail=f"{sup} av {n} celler undertrycks (över "
                                                            f"{policy.max_suppressed_share:.0%})"))
     for k, s in status.items():
-        if s != PUBLISHED and is_city_total(k):
-            res.findings.append(Finding("U1", "S0", k, detail="stadens totalsumma får inte undertryckas"))
+        if s in HIDDEN and is_city_total(k) and not policy.is_primary(registry.values[k]):
+            res.warnings.append(Finding("U1", "S0", k, detail="stadens totalsumma undertrycks"))

@@ -3,64 +3,35 @@
 A *count table* publishes counts of one *measure* (persons, placements, applications …) over
 some dimensions, margins included. Every cell is identified by its coordinates: for each
 dimension of the measure either one category, a named group of categories (a region = its
-districts, a span of years), or "total" (all categories). The same cell can sit in several
-tables (a district's total is the margin of the table by sex and of the table by age); it is
-one cell with one status. Cells of one measure are sums of *atoms*: the cross product of the
-finest categories of every dimension the measure uses (DISCLOSURE.md §2.2). That is what lets
-the attacker, and the secondary suppression, see every table of a publication at once.
+districts, a span of years, the stays beyond day 60), or "total" (all categories). The same cell
+can sit in several tables (a district's total is the margin of the table by sex and of the table
+by age); it is one cell with one status. Cells of one measure are sums of *atoms*: the cross
+product of the finest categories of every dimension the measure uses (DISCLOSURE.md §2.2). That is
+what lets the attacker, and the secondary suppression, see every table of a publication — and of
+every earlier release — at once.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
-TOTAL = "total"
-
-
-@dataclass(frozen=True, order=True)
-class CellKey:
-    """A cell: its measure and its coordinates, as sorted (dimension, value) pairs."""
-
-    measure: str
-    coords: tuple[tuple[str, str], ...]
-
-    @staticmethod
-    def of(measure: str, **coords: str) -> "CellKey":
-        return CellKey(measure, tuple(sorted((k, str(v)) for k, v in coords.items())))
-
-    def get(self, dim: str, default: str = TOTAL) -> str:
-        for d, v in self.coords:
-            if d == dim:
-                return v
-        return default
-
-    def replace(self, dim: str, value: str) -> "CellKey":
-        c = dict(self.coords)
-        c[dim] = value
-        return CellKey.of(self.measure, **c)
-
-    def as_json(self) -> str:
-        return json.dumps([self.measure, dict(self.coords)], ensure_ascii=False, sort_keys=True)
-
-    @staticmethod
-    def from_json(text: str) -> "CellKey":
-        measure, coords = json.loads(text)
-        return CellKey.of(measure, **coords)
-
-    def label(self) -> str:
-        parts = [f"{d}={v}" for d, v in self.coords if v != TOTAL]
-        return f"{self.measure}[{', '.join(parts) or 'total'}]"
+from .keys import TOTAL, CellKey, is_city_total, row_level  # noqa: F401 (re-exported)
 
 
 @dataclass
 class CountTable:
-    """A table of counts of one measure, margins included; `cells` maps each cell to its true value."""
+    """A table of counts of one measure, margins included; `cells` maps each cell to its true value.
+
+    `varying` is the dimension (besides the district) that varies across the table's columns, and
+    `row_total` the value of it that is a row's total (TOTAL, or a span of years): the small-total
+    rule looks there. `internal` tables are never shown: their cells only carry equations (the
+    stays per interval of days behind a Kaplan–Meier curve), so the attacker sees them as unknowns.
+    """
 
     name: str
     measure: str
@@ -68,6 +39,21 @@ class CountTable:
     dims: tuple[str, ...]  # the dimensions that vary in this table (for display and relations)
     cells: dict[CellKey, int]
     title: str = ""
+    varying: str | None = None
+    row_total: str | None = None
+    internal: bool = False
+    show_regions: bool = False  # region rows are shown at the district level too (else only when coarsened)
+    # Values of `varying` that are nested (stays beyond 7, 14, 30 … days): a row is shown up to its
+    # last value of at least T — a curve stops where fewer than T remain.
+    cumulative: tuple[str, ...] = ()
+    # 1: a headline table (counts per district the reader looks up first); 2: a breakdown. A problem in
+    # a breakdown is never fixed by hiding a headline cell: the fallback ladder lifts the breakdown.
+    tier: int = 2
+
+    def __post_init__(self):
+        if self.varying is None:
+            others = [d for d in self.dims if d != "district"]
+            self.varying = others[0] if len(others) == 1 else None
 
 
 @dataclass
@@ -121,14 +107,29 @@ class Registry:
     """All cells of a publication (and of earlier releases), their tables, groups and relations."""
 
     groups: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # dim → group name → categories
+    partitions: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)  # dim → (whole, parts)
     categories: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     values: dict[CellKey, int] = field(default_factory=dict)
     tables: dict[str, CountTable] = field(default_factory=dict)
     cell_tables: dict[CellKey, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # Equations given as such (an earlier release's, under its own groups); tables whose name starts
+    # with `fixed_prefix` add cells but no derived equations.
+    extra_relations: list[Relation] = field(default_factory=list)
+    fixed_prefix: str = "history:"
 
     def add_group(self, dim: str, name: str, members) -> None:
-        self.groups.setdefault(dim, {})[name] = frozenset(map(str, members))
-        self.categories[dim].update(map(str, members))
+        members = frozenset(map(str, members))
+        old = self.groups.get(dim, {}).get(name)
+        if old is not None and old != members:
+            raise ValueError(f"group {dim}={name} defined twice with different members")
+        self.groups.setdefault(dim, {})[name] = members
+        self.categories[dim].update(members)
+
+    def add_partition(self, dim: str, whole: str, parts) -> None:
+        """Declare that `whole` (TOTAL or a group) is the sum of `parts` (groups or categories)."""
+        entry = (whole, tuple(parts))
+        if entry not in self.partitions.setdefault(dim, []):
+            self.partitions[dim].append(entry)
 
     def add_categories(self, dim: str, cats) -> None:
         self.categories[dim].update(map(str, cats))
@@ -150,9 +151,22 @@ class Registry:
             for d, val in key.coords:
                 if val != TOTAL and val not in self.groups.get(d, {}):
                     self.categories[d].add(val)
+        self._relations_cache = {}
 
     def measures(self) -> list[str]:
         return sorted({k.measure for k in self.values})
+
+    def subset(self, measures) -> "Registry":
+        """The tables of some measures only (the attack and the protection are per measure)."""
+        keep = set(measures)
+        out = Registry(groups=self.groups, partitions=self.partitions, fixed_prefix=self.fixed_prefix)
+        for d, cats in self.categories.items():
+            out.categories[d] = set(cats)
+        for t in self.tables.values():
+            if t.measure in keep:
+                out.add_table(t)
+        out.extra_relations = [r for r in self.extra_relations if r.total.measure in keep]
+        return out
 
     def universe(self, measure: str, extra_cells=()) -> Universe:
         keys = [k for k in self.values if k.measure == measure] + [k for k in extra_cells if k.measure == measure]
@@ -175,21 +189,31 @@ class Registry:
 
     def relations(self, extra_keys=()) -> list[Relation]:
         """Every equation total = Σ members whose cells all exist (in the publication, plus `extra_keys`)."""
-        cache_key = (len(self.values), len(self.tables), frozenset(extra_keys))
+        cache_key = (len(self.values), len(self.tables), len(self.extra_relations), frozenset(extra_keys))
         cached = getattr(self, "_relations_cache", {})
         if cache_key in cached:
             return cached[cache_key]
         out: list[Relation] = []
         by_measure: dict[str, set[CellKey]] = defaultdict(set)
-        for k in (*self.values, *extra_keys):
+        own = {k for name, t in self.tables.items() if not name.startswith(self.fixed_prefix) for k in t.cells}
+        for k in (*own, *extra_keys):
             by_measure[k.measure].add(k)
+        seen = set()
+        for r in self.extra_relations:
+            sig = (r.total, frozenset(r.members))
+            if sig not in seen:
+                seen.add(sig)
+                out.append(r)
         for measure, keys in by_measure.items():
             for k in sorted(keys):
                 for d, val in k.coords:
                     for members in self._partitions(d, val):
                         children = tuple(k.replace(d, m) for m in members)
-                        if all(c in keys for c in children):
-                            out.append(Relation(k, children, d))
+                        if len(children) > 1 and all(c in keys for c in children):
+                            sig = (k, frozenset(children))
+                            if sig not in seen:
+                                seen.add(sig)
+                                out.append(Relation(k, children, d))
         self._relations_cache = {**cached, cache_key: out}
         return out
 
@@ -206,24 +230,26 @@ class Registry:
         return all(len([d for d in t.dims if d != "district"]) <= 1 for t in self.tables_of(measure))
 
     def _partitions(self, dim: str, value: str) -> list[list[str]]:
-        """Ways a group value splits into published sub-values: categories, or sub-groups (regions)."""
+        """Ways a value splits into published sub-values: categories, sub-groups (regions), declared parts."""
         groups = self.groups.get(dim, {})
+        parts = [list(p) for whole, p in self.partitions.get(dim, []) if whole == value]
         if value == TOTAL:
             cats = sorted(self.categories.get(dim, set()))
-            parts = [cats]
-            # A total also splits into a set of groups that partition all categories (the regions).
-            disjoint = [g for g in sorted(groups) if not g.startswith("years:")]
-            if disjoint:
-                covered = [m for g in disjoint for m in groups[g]]
-                if len(covered) == len(set(covered)) and set(covered) == set(cats):
-                    parts.append(disjoint)
+            parts.append(cats)
+            if dim == "district" and not any(w == TOTAL for w, _ in self.partitions.get(dim, [])):
+                # Regions added as groups only: a set of groups that partition all districts.
+                disjoint = [g for g in sorted(groups) if not g.startswith("years:")]
+                if disjoint:
+                    covered = [m for g in disjoint for m in groups[g]]
+                    if len(covered) == len(set(covered)) and set(covered) == set(cats):
+                        parts.append(disjoint)
             years = [g for g in sorted(groups) if g.startswith("years:") and groups[g] == frozenset(cats)]
             if years:
                 parts.append(years)
             return parts
         if value in groups:
-            return [sorted(groups[value])]
-        return []
+            parts.append(sorted(groups[value]))
+        return parts
 
     def matrix(self, universe: Universe, keys: list[CellKey]) -> sparse.csr_matrix:
         rows, cols = [], []

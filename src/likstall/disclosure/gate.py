@@ -1,169 +1,111 @@
 """The gate: the only way a number reaches an output.
 
-`gate()` takes the count tables of a publication (true values), protects them, and returns a
+`gate()` takes the count tables of a publication (true values) and their protection, and returns a
 `Publication` that holds only checked cells: a suppressed cell's value is *removed*, not hidden
-(there is no attribute a renderer could read it from). Numbers derived from counts — rates,
-shares, intervals, ratios, means and medians — enter through `Publication.derive()`, which
-suppresses them with their base cell, and suppresses means and medians over fewer than T
-persons. Renderers receive the Publication and nothing else.
+(there is no attribute a renderer could read it from), and a cell a table does not show (a
+breakdown left out by the small-total rule or the fallback ladder) is not in that table at all.
+Derived numbers — rates, shares, intervals, ratios, means, medians, survival — enter through
+`derive()`, which publishes a value only when every count it declares is published, and a mean or
+median only when it rests on at least T persons. Values are stored as they are shown (rounded to the
+indicator's decimals), so the API serves what the report prints.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from dataclasses import dataclass, field
-from types import MappingProxyType
 
-from .attacker import PUBLISHED, HistoryCell
-from .cells import TOTAL, CellKey, Registry
-from .policy import NOT_APPLICABLE, NOT_REPORTED, SUPPRESSED, Policy
-from .secondary import Protection, protect
-
-
-@dataclass(frozen=True)
-class PublishedCell:
-    key: CellKey
-    value: float | None  # None unless published
-    status: str  # "" published, ".." suppressed, "-" not reported, "." not applicable
-    ci_low: float | None = None
-    ci_high: float | None = None
-
-    @property
-    def published(self) -> bool:
-        return self.status == ""
+from .cells import Registry
+from .keys import HIDDEN, PUBLISHED, CellKey
+from .ladder import HISTORY_PREFIX, PublicationProtection
+from .policy import Policy
+from .published import (NOT_APPLICABLE, NOT_REPORTED, SUPPRESSED, TOTAL, AuditSummary, Publication,  # noqa: F401
+                        PublishedCell, PublishedTable)
+from .visibility import _tail_cut, row_shown
 
 
-@dataclass(frozen=True)
-class PublishedTable:
-    name: str
-    measure: str
-    unit: str
-    title: str
-    dims: tuple[str, ...]
-    cells: tuple[PublishedCell, ...]
-    kind: str = "count"  # "count" or "derived"
-    method: str = ""
-
-    def cell(self, **coords) -> PublishedCell | None:
-        for c in self.cells:
-            if all(c.key.get(d) == str(v) for d, v in coords.items()):
-                return c
-        return None
+def _summary(prot: PublicationProtection, own: set[CellKey]) -> AuditSummary:
+    """The audit of this release's own cells (earlier releases' cells are in the model, not counted)."""
+    a = prot.audit
+    label = lambda f: f"{f.criterion} {f.scenario} {f.cell.label() if f.cell else ''} {f.detail}".strip()  # noqa: E731
+    mine = [prot.status[k] for k in own]
+    shown = sum(1 for s in mine if s != "omitted")
+    hidden = sum(1 for s in mine if s in HIDDEN)
+    return AuditSummary(
+        passed=a.passed, findings=tuple(label(f) for f in a.findings), share_suppressed=hidden / shown if shown else 0.0,
+        n_cells=shown, n_suppressed=hidden,
+        n_primary=sum(1 for s in mine if s == "primary"), scenarios=tuple(a.scenarios_run),
+        notes=tuple(a.notes), warnings=tuple(label(f) for f in a.warnings),
+        steps=tuple((s.table, s.level, s.criteria) for s in prot.steps))
 
 
-@dataclass(frozen=True)
-class AuditSummary:
-    passed: bool
-    findings: tuple[str, ...]
-    share_suppressed: float
-    n_cells: int
-    n_suppressed: int
-    n_primary: int
-    scenarios: tuple[str, ...]
-    notes: tuple[str, ...]
+def gate(registry: Registry, year: int, policy: Policy, protection: PublicationProtection, *,
+         regions: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+         meta: dict[str, dict] | None = None) -> Publication:
+    """The checked Publication of the count tables of `registry` under `protection`.
 
-
-class Publication:
-    """Checked tables of one publication. Holds no value of a suppressed cell."""
-
-    def __init__(self, year: int, policy: Policy, tables: dict[str, PublishedTable], audit: AuditSummary,
-                 pattern: dict[CellKey, str], regions: dict[str, str], labels: dict[str, str]):
-        self.year = year
-        self.policy = policy
-        self._tables = dict(tables)
-        self.audit = audit
-        # status per count cell: "published" or "suppressed" (primary vs secondary is not kept here: one symbol)
-        self._pattern = MappingProxyType(dict(pattern))
-        self._count_values = {c.key: c.value for t in tables.values() for c in t.cells if c.published}
-        self.regions = MappingProxyType(dict(regions))  # district code → region name
-        self.labels = MappingProxyType(dict(labels))  # district code → name
-
-    @property
-    def tables(self):
-        return MappingProxyType(self._tables)
-
-    def is_published(self, key: CellKey) -> bool:
-        return self._pattern.get(key) == "published"
-
-    def count(self, key: CellKey) -> int | None:
-        """A published count, or None when suppressed (or not in the publication)."""
-        v = self._count_values.get(key)
-        return None if v is None else int(v)
-
-    def derive(self, name: str, measure: str, unit: str, title: str, dims: tuple[str, ...], rows, *,
-               method: str = "") -> PublishedTable:
-        """Add a table of derived numbers. Each row: (key, base, value, ci_low, ci_high, n_persons).
-
-        A row is published only when its base count cell (or every cell of a tuple of bases) is
-        published (a base of None means the number rests on no single cell, e.g. a city-wide model
-        coefficient) and, for means and
-        medians, when it rests on at least T persons (n_persons). NaN values are "not reported" (-).
-        """
+    `meta`: per table name, extra PublishedTable fields (question, decimals, texts)."""
+    pattern = {k: ("published" if s == PUBLISHED else "suppressed" if s in HIDDEN else "omitted")
+               for k, s in protection.status.items()}
+    tables = {}
+    for name, t in registry.tables.items():
+        if t.internal or name.startswith(HISTORY_PREFIX):
+            continue
+        disp = protection.displays.get(name)
+        level = disp.level if disp else "district"
+        small = disp.small_rows if disp else set()
+        cut = _tail_cut(t, registry, policy.T) if t.cumulative else set()
         cells = []
-        for key, base, value, lo, hi, n_persons in rows:
-            bases = () if base is None else (base if isinstance(base, tuple) else (base,))
-            if any(not self.is_published(b) for b in bases):
-                cells.append(PublishedCell(key, None, SUPPRESSED))
-            elif n_persons is not None and 0 < n_persons < self.policy.T:
-                cells.append(PublishedCell(key, None, SUPPRESSED))
-            elif value is None or (isinstance(value, float) and math.isnan(value)):
-                cells.append(PublishedCell(key, None, NOT_REPORTED))
-            else:
-                cells.append(PublishedCell(key, float(value), "", _num(lo), _num(hi)))
-        table = PublishedTable(name, measure, unit, title, dims, tuple(cells), "derived", method)
-        if name in self._tables:
-            raise ValueError(f"table {name} already in the publication")
-        self._tables[name] = table
-        return table
-
-    def pattern_hash(self) -> str:
-        """SHA-256 of the suppression pattern and published values: same input, same hash."""
-        rows = sorted((k.as_json(), s, self._count_values.get(k)) for k, s in self._pattern.items())
-        return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
-
-    def release_cells(self) -> list[tuple[str, str, int | None]]:
-        return sorted((k.as_json(), "published" if s == "published" else "suppressed", self.count(k))
-                      for k, s in self._pattern.items())
+        for k, v in t.cells.items():
+            if not row_shown(t, level, k) or k in cut:
+                continue
+            if k.get("district") in small and t.varying and k.get(t.varying) != t.row_total:
+                continue
+            if pattern[k] == "published":
+                cells.append(PublishedCell(k, float(v), ""))
+            elif pattern[k] == "suppressed":
+                cells.append(PublishedCell(k, None, SUPPRESSED))
+        m = (meta or {}).get(name, {})
+        tables[name] = PublishedTable(name, t.measure, t.unit, t.title, t.dims, tuple(cells), "count", "", level,
+                                      tuple(sorted(small)), **m)
+    own = {k for name, t in registry.tables.items() if not name.startswith(HISTORY_PREFIX) for k in t.cells}
+    return Publication(year, policy, tables, _summary(protection, own), pattern, regions or {}, labels or {})
 
 
-def _num(v):
+def _rounded(v, decimals: int):
     if v is None:
         return None
     v = float(v)
-    return None if math.isnan(v) else v
+    if math.isnan(v) or math.isinf(v):
+        return None
+    return round(v, decimals)
 
 
-def gate(registry: Registry, year: int, policy: Policy | None = None, *,
-         history: dict[CellKey, HistoryCell] | None = None, regions: dict[str, str] | None = None,
-         labels: dict[str, str] | None = None, protection: Protection | None = None) -> Publication:
-    """Protect the count tables of `registry` and return the checked Publication."""
-    policy = policy or Policy()
-    prot = protection or protect(registry, policy, history=history)
-    pattern = {k: ("published" if s == PUBLISHED else "suppressed") for k, s in prot.status.items()}
-    tables = {}
-    for name, t in registry.tables.items():
-        cells = tuple(
-            PublishedCell(k, float(v) if pattern[k] == "published" else None,
-                          "" if pattern[k] == "published" else SUPPRESSED)
-            for k, v in t.cells.items()
-        )
-        tables[name] = PublishedTable(name, t.measure, t.unit, t.title, t.dims, cells)
-    a = prot.audit
-    summary = AuditSummary(
-        passed=a.passed,
-        findings=tuple(f"{f.criterion} {f.scenario} {f.cell.label() if f.cell else ''} {f.detail}".strip()
-                       for f in a.findings),
-        share_suppressed=prot.share_suppressed(),
-        n_cells=len(prot.status),
-        n_suppressed=len(prot.suppressed),
-        n_primary=sum(1 for s in prot.status.values() if s == "primary"),
-        scenarios=tuple(a.scenarios_run),
-        notes=tuple(a.notes),
-    )
-    return Publication(year, policy, tables, summary, pattern, regions or {}, labels or {})
+def derive(pub: Publication, name: str, measure: str, rows, *, unit: str = "", title: str = "",
+           dims: tuple[str, ...] = ("district",), decimals: int = 1, method: str = "", question: str = "",
+           texts: dict | None = None) -> PublishedTable:
+    """Add a table of derived numbers. Each row: (coords, counts, value, lo, hi, n).
+
+    A row is published only when every count cell it declares is published, and, for means and
+    medians (n given), when it rests on at least T persons. A value that cannot be computed is "not
+    reported" (-)."""
+    T = pub.policy.T
+    cells = []
+    for coords, counts, value, lo, hi, n, *rest in rows:
+        key = CellKey.of(measure, **coords)
+        if (rest and rest[0]) or any(not pub.is_published(c) for c in counts):
+            cells.append(PublishedCell(key, None, SUPPRESSED))
+        elif n is not None and 0 < n < T:
+            cells.append(PublishedCell(key, None, SUPPRESSED))
+        elif _rounded(value, decimals) is None:
+            cells.append(PublishedCell(key, None, NOT_REPORTED))
+        else:
+            cells.append(PublishedCell(key, _rounded(value, decimals), "", _rounded(lo, decimals),
+                                       _rounded(hi, decimals)))
+    table = PublishedTable(name, measure, unit, title, tuple(dims), tuple(cells), "derived", method,
+                           decimals=decimals, question=question, texts=texts or {})
+    pub.add(table)
+    return table
 
 
 __all__ = ["NOT_APPLICABLE", "NOT_REPORTED", "SUPPRESSED", "TOTAL", "Publication", "PublishedCell",
-           "PublishedTable", "gate"]
+           "PublishedTable", "derive", "gate"]

@@ -1,12 +1,16 @@
 """Primary and secondary suppression over the union of every table of a publication.
 
-1. Primary: counts 1..T−1 (and 0 when zeros are protected).
+1. Primary: counts 1..T−1 (and 0 when zeros are protected). Cells no table shows (a breakdown left
+   out by the small-total rule or the fallback ladder, see `visibility.py` and `ladder.py`) are
+   *omitted*: unknowns to the attacker, not known to be non-zero.
 2. History (C9): a cell suppressed in an earlier release stays suppressed; one published earlier
-   with the same value stays published.
-3. Relations: in every equation total = Σ members, a lone suppressed cell is recomputable, two
-   small cells must not protect each other (C6, C7), and a row must not put all its mass in one
-   small category (C10). Each problem is fixed by suppressing the *smallest* published non-zero
-   cell of that equation (never a city total), until no equation has a problem.
+   with the same value stays published; cells of earlier releases are fixed (`fixed`).
+3. Relations: in every equation total = Σ members, a lone suppressed cell is recomputable, hidden
+   cells must not sum to a small number (C6), two small cells must not protect each other (C7),
+   each primary must be able to reach T (C3, C4) and an insider must not pin a neighbour (C8).
+   Each problem is fixed by suppressing the *smallest* published non-zero cell of that equation
+   (never a city total), until no equation has a problem. C10 (a row's whole mass in one small
+   category) is met by the small-total rule, not here.
 4. Attacker loop: the full audit (all scenarios) runs; every cell it can still pin down gets a
    complement in one of its equations; repeat until the audit passes.
 A complement is the cell that creates the fewest new lone suppressed cells in its other equations
@@ -18,9 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .attacker import PRIMARY, PUBLISHED, SECONDARY, AttackResult, HistoryCell
-from .audit import is_city_total, run_attack
+from .attacker import AttackResult, HistoryCell
+from .audit import run_attack
 from .cells import CellKey, Registry, Relation
+from .keys import HIDDEN, OMITTED, PRIMARY, PUBLISHED, SECONDARY, is_city_total, row_level
 from .policy import Policy
 
 
@@ -30,24 +35,35 @@ class Protection:
     audit: AttackResult
     iterations: int
     relations: list[Relation]
+    because: dict[CellKey, CellKey] = None  # complement → the cell it was hidden to protect
 
     @property
     def suppressed(self) -> list[CellKey]:
-        return sorted(k for k, s in self.status.items() if s != PUBLISHED)
+        return sorted(k for k, s in self.status.items() if s in HIDDEN)
 
     def share_suppressed(self) -> float:
-        return len(self.suppressed) / len(self.status) if self.status else 0.0
+        shown = sum(1 for s in self.status.values() if s != OMITTED)
+        return len(self.suppressed) / shown if shown else 0.0
 
 
 class _Protector:
-    def __init__(self, registry: Registry, policy: Policy, history: dict[CellKey, HistoryCell]):
+    def __init__(self, registry: Registry, policy: Policy, history: dict[CellKey, HistoryCell],
+                 initial: dict[CellKey, str] | None = None, fixed: dict[CellKey, str] | None = None):
         self.r = registry
         self.p = policy
         self.history = history
-        self.status = {k: (PRIMARY if policy.is_primary(v) else PUBLISHED) for k, v in registry.values.items()}
+        if initial is None:
+            self.status = {k: (PRIMARY if policy.is_primary(v) else PUBLISHED) for k, v in registry.values.items()}
+        else:
+            self.status = {k: initial[k] for k in registry.values}
+        self.fixed = {k for k in (fixed or {}) if k in self.status}
+        for k in self.fixed:
+            self.status[k] = fixed[k]
         self.forced_published = set()
+        self.because: dict[CellKey, CellKey] = {}
+        self._for: CellKey | None = None
         for k, h in history.items():
-            if k not in self.status:
+            if k not in self.status or k in self.fixed or h.status == OMITTED or self.status[k] == OMITTED:
                 continue
             if h.status == PUBLISHED and h.value == registry.values[k] and self.status[k] == PUBLISHED:
                 self.forced_published.add(k)
@@ -61,21 +77,42 @@ class _Protector:
 
     def candidate_ok(self, k: CellKey) -> bool:
         v = self.r.values[k]
-        return (self.status[k] == PUBLISHED and k not in self.forced_published and not is_city_total(k)
-                and (v > 0 or not self.p.zeros_visible))
+        return (self.status[k] == PUBLISHED and k not in self.forced_published and k not in self.fixed
+                and not is_city_total(k) and (v > 0 or not self.p.zeros_visible))
 
     def cost(self, k: CellKey) -> tuple:
-        """Prefer cells whose other equations already hide something (no new lone cell, so no cascade),
-        then small cells, then the cell key (determinism)."""
+        """Prefer cells that are not the city's (the city row is what every reader looks at), then cells
+        that sit in one table only (a margin shared by several tables would be lost in all of them), then
+        cells whose other equations already hide something (no new lone cell, so no cascade), then small
+        cells, then the cell key (determinism)."""
         new_singletons = sum(
             1 for rel in self.by_cell.get(k, [])
             if all(self.status[c] == PUBLISHED for c in (rel.total, *rel.members))
         )
-        return (new_singletons, self.r.values[k], k)
+        return (row_level(k) == "city", self.shared(k), new_singletons, self.r.values[k], k)
+
+    def tier(self, k: CellKey) -> int:
+        """The most prominent table that shows the cell (1 headline, 2 breakdown; 3 shown nowhere)."""
+        tiers = [self.r.tables[t].tier for t in self.r.cell_tables.get(k, ())
+                 if not t.startswith(self.r.fixed_prefix) and not self.r.tables[t].internal]
+        return min(tiers) if tiers and self.status[k] != OMITTED else 3
+
+    def shared(self, k: CellKey) -> bool:
+        """A margin several tables show (a district's total, the count a rate rests on)."""
+        return sum(1 for t in self.r.cell_tables.get(k, ()) if not t.startswith(self.r.fixed_prefix)) > 1
+
+    def _small_sliver(self, k: CellKey) -> bool:
+        return self.status[k] == OMITTED and 1 <= self.r.values[k] <= self.p.T - 1
 
     def complement(self, rel: Relation, prefer_members: bool = True) -> CellKey | None:
-        members = [m for m in rel.members if self.candidate_ok(m)]
-        pool = members if (members and prefer_members) else members + ([rel.total] if self.candidate_ok(rel.total) else [])
+        # A breakdown protects itself: a problem in a breakdown (tier 2) is never solved by hiding a cell of a
+        # headline table (tier 1: the counts per district every reader looks up); if the breakdown's own
+        # cells cannot do it, the fallback ladder lifts it. Headline problems may use any cell.
+        hidden = [c for c in (rel.total, *rel.members) if self.status[c] != PUBLISHED]
+        problem = min((self.tier(c) for c in hidden), default=3)
+        ok = lambda c: self.candidate_ok(c) and self.tier(c) >= min(problem, 2)  # noqa: E731
+        members = [m for m in rel.members if ok(m)]
+        pool = members if (members and prefer_members) else members + ([rel.total] if ok(rel.total) else [])
         if not pool:
             return None
         return min(pool, key=self.cost)
@@ -84,17 +121,20 @@ class _Protector:
         if k is None or self.status[k] != PUBLISHED:
             return False
         self.status[k] = SECONDARY
+        if self._for is not None:
+            self.because.setdefault(k, self._for)
         return True
 
     def _lb(self) -> int:
         return 1 if self.p.zeros_visible else 0
 
-    def _room(self, sup: list[CellKey]) -> int:
-        """Σ (value − lower bound) over the suppressed cells of an equation. A suppressed cell p can rise
-        by the others' room: its slack is value(p) + room − (value(p) − lb) = room + lb, the same for every
-        cell; with one more cell e known exactly (an insider), room + 2·lb − value(e)."""
+    def _room(self, hidden: list[CellKey]) -> int:
+        """Σ (value − lower bound) over the hidden cells of an equation (suppressed: lb, omitted: 0). A
+        suppressed cell p can rise by the others' room: its slack is value(p) + room − (value(p) − lb) =
+        room + lb, the same for every cell; with one more cell e known exactly (an insider),
+        room + 2·lb − value(e)."""
         lb = self._lb()
-        return sum(self.r.values[q] - lb for q in sup)
+        return sum(self.r.values[q] - (lb if self.status[q] in HIDDEN else 0) for q in hidden)
 
     def relation_pass(self) -> bool:
         changed = False
@@ -102,22 +142,30 @@ class _Protector:
         need_up = max(T, lb + self.p.W)
         for rel in self.relations:
             cells = (rel.total, *rel.members)
-            sup = [c for c in cells if self.status[c] != PUBLISHED]
-            sup_members = [m for m in rel.members if self.status[m] != PUBLISHED]
+            unknown = [c for c in cells if self.status[c] != PUBLISHED]
+            if not unknown:
+                continue
+            self._for = unknown[0]
             add = lambda: self.suppress(self.complement(rel)) or self.suppress(self.complement(rel, False))  # noqa: E731
-            if len(sup) == 1:
-                # A lone suppressed cell in an equation is the difference of the others.
-                changed |= add()
+            if len(unknown) == 1:
+                # A lone unknown in an equation is the difference of the others: a problem if it is
+                # suppressed, or a small cell that no table shows (a sliver).
+                u = unknown[0]
+                if self.status[u] in HIDDEN or 1 <= self.r.values[u] <= T - 1:
+                    changed |= add()
                 continue
             if self.status[rel.total] != PUBLISHED:
                 continue
-            if sup_members and self.p.zeros_visible:
-                s = sum(self.r.values[m] for m in sup_members)
-                if 1 <= s <= T - 1 or (len(sup_members) == 2 and all(self.r.values[m] == 1 for m in sup_members)):
+            hidden = [m for m in rel.members if self.status[m] != PUBLISHED]
+            sup_members = [m for m in hidden if self.status[m] in HIDDEN]
+            if hidden and self.p.zeros_visible:
+                s = sum(self.r.values[m] for m in hidden)
+                pair = len(hidden) == 2 and len(sup_members) == 2 and all(self.r.values[m] == 1 for m in hidden)
+                if 1 <= s <= T - 1 or pair:
                     changed |= add()  # C6, C7: small cells must not only protect each other
                     continue
             primaries = [m for m in sup_members if self.status[m] == PRIMARY]
-            room = self._room(sup_members)
+            room = self._room(hidden)
             # C3/C4: each primary must be able to rise to T (and by W) within the equation.
             if primaries and room + lb < need_up:
                 changed |= add()
@@ -127,24 +175,24 @@ class _Protector:
             if len(primaries) > 1 and any(room + 2 * lb - self.r.values[p] < T for p in small):
                 changed |= add()
                 continue
-            if self.r.values[rel.total] > 0:
-                nonzero = [m for m in rel.members if self.r.values[m] > 0]
-                if len(nonzero) == 1 and self.r.values[nonzero[0]] <= self.p.G:
-                    # Group attribute: the whole row in one small category. Hide it and the total.
-                    changed |= self.suppress(nonzero[0])
-                    if not is_city_total(rel.total):
-                        changed |= self.suppress(rel.total)
         return changed
 
-    def fix(self, cell: CellKey) -> bool:
+    def fix(self, cell: CellKey, hints: tuple[CellKey, ...] = ()) -> bool:
         """Add one complement for a cell the attacker could pin down: the smallest allowed cell of its
-        equations, else of its neighbours' equations, else (for an atom) a cell that contains it."""
+        equations, else of its neighbours' equations, else (for an atom) a cell that contains it. For a
+        sliver, one of the published margins it is the intersection of comes first."""
+        self._for = cell
+        problem = self.tier(cell) if cell in self.status else 2  # see `complement`
+        ok = lambda c: self.candidate_ok(c) and self.tier(c) >= min(problem, 2)  # noqa: E731
+        options = [c for c in hints if c in self.status and ok(c)]
+        if options:
+            return self.suppress(min(options, key=self.cost))
         if cell in self.status and self.status[cell] == PUBLISHED and self.candidate_ok(cell):
             return self.suppress(cell)
         rels = self.by_cell.get(cell, [])
         for ring in (lambda: rels, lambda: self._next_ring(rels)):  # the wider ring only when needed
             options = {c for rel in ring() for c in (*rel.members, rel.total)}
-            options = [c for c in options if self.candidate_ok(c)]
+            options = [c for c in options if ok(c)]
             if options:
                 return self.suppress(min(options, key=self.cost))
         if cell not in self.status:
@@ -168,10 +216,15 @@ class _Protector:
 
 
 def protect(registry: Registry, policy: Policy | None = None, *, history: dict[CellKey, HistoryCell] | None = None,
-            max_iterations: int = 60, check_atoms: bool = True) -> Protection:
-    """Suppress so that the audit passes; returns the pattern and the final audit."""
+            max_iterations: int = 60, check_atoms: bool = True, initial: dict[CellKey, str] | None = None,
+            fixed: dict[CellKey, str] | None = None) -> Protection:
+    """Suppress so that the audit passes; returns the pattern and the final audit.
+
+    `initial`: the starting statuses (primary, published, omitted — see `visibility.initial_status`);
+    by default every cell is shown. `fixed`: cells whose status cannot change (earlier releases).
+    """
     policy = policy or Policy()
-    pr = _Protector(registry, policy, history or {})
+    pr = _Protector(registry, policy, history or {}, initial=initial, fixed=fixed)
     iterations = 0
     audit = None
     final = False
@@ -199,8 +252,11 @@ def protect(registry: Registry, policy: Policy | None = None, *, history: dict[C
         if unchanged >= 2:
             break
         progressed = False
-        for cell in sorted({f.cell for f in fixable}):
-            progressed |= pr.fix(cell)
+        hints: dict[CellKey, tuple[CellKey, ...]] = {}
+        for f in fixable:
+            hints[f.cell] = hints.get(f.cell, ()) + tuple(f.cells)
+        for cell in sorted(hints):
+            progressed |= pr.fix(cell, hints[cell])
         if not progressed:
             break
-    return Protection(pr.status, audit, iterations, pr.relations)
+    return Protection(pr.status, audit, iterations, pr.relations, pr.because)

@@ -13,6 +13,8 @@ colours are fixed classes computed here so that the contrast can be checked from
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import pandas as pd
 
@@ -188,18 +190,22 @@ def _class_legend(cuts: list[float], colours: list[str], suppressed: bool, lang:
 def funnel(data: dict, lang: str):
     layers = []
     grid = data["grid"]
+    # The limits rise steeply at small expected counts; the axis follows the points, the lines are clipped.
+    ratios = [p["ratio"] for p in data["points"]] or [1.0]
+    top = max(2.0, math.ceil(1.25 * max(ratios) * 2) / 2)
+    y_scale = alt.Scale(domain=[0, top], nice=False)
     for lower, upper, dash in data["limits"]:
         lines = pd.DataFrame({"expected": grid * 2, "limit": lower + upper,
                               "side": ["lower"] * len(grid) + ["upper"] * len(grid)})
-        layers.append(alt.Chart(lines).mark_line(color="#888", strokeDash=dash).encode(
-            x="expected:Q", y="limit:Q", detail="side:N"))
+        layers.append(alt.Chart(lines).mark_line(color="#888", strokeDash=dash, clip=True).encode(
+            x="expected:Q", y=alt.Y("limit:Q", scale=y_scale), detail="side:N"))
     target = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#444").encode(y="y:Q")
     pts = pd.DataFrame(data["points"])
     points = alt.Chart(pts).mark_circle(size=70, color=BLUE).encode(
         x=alt.X("expected:Q", title="förväntat antal" if lang == "sv" else "expected count",
                 axis=alt.Axis(tickCount=8)),
         y=alt.Y("ratio:Q", title="observerat/förväntat" if lang == "sv" else "observed/expected",
-                axis=alt.Axis(format=".1f", tickCount=6)))
+                axis=alt.Axis(format=".1f", tickCount=6), scale=y_scale))
     labels = alt.Chart(pts).mark_text(dx=6, align="left", fontSize=9, color=TEXT).encode(
         x="expected:Q", y="ratio:Q", text="name:N")
     return alt.layer(*layers, target, points, labels).properties(width=520, height=300, title=t("funnel", lang))

@@ -1,6 +1,6 @@
 """The report's charts: which published values each one shows, drawn offline as SVG.
 
-Every mark is a published cell of the FollowUp; a suppressed value is not drawn, and the chart's
+Every mark is a published cell of the release (its chart values); a suppressed value is not drawn, and the chart's
 caption says which and why. Colours carry no judgement: one sequential blue scale, and
 higher/lower rather than good/bad. This module only selects the values; `chart_specs.py` turns
 them into Vega-Lite (Altair) and vl-convert into SVG — in the report's helper process when one
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..disclosure.cells import TOTAL
+from ..disclosure.keys import TOTAL
 from . import helper
 
 if TYPE_CHECKING:
-    from ..followup.build import FollowUp
+    from ..release.content import Release as FollowUp
 
 # Approximate positions of Stockholm's 13 districts in a tile map (column, row): north-west to south-east.
 STOCKHOLM_TILES = {
@@ -34,55 +34,50 @@ def draw(kind: str, data: dict, lang: str) -> str | helper.PendingChart:
 def tile_map(fu: FollowUp) -> tuple[str, list[str]]:
     lang = fu.settings.lang
     rows, hidden = [], []
+    values = {r["code"]: r["value"] for r in fu.charts.get("tile_map", [])}
     for i, c in enumerate(fu.codes):
         col, row = STOCKHOLM_TILES.get(c, (i % 5, i // 5))
-        cell = fu.publication.tables["rate_sb"].cell(district=c)
-        if cell is None or not cell.published:
+        v = values.get(c)
+        if v is None:
             hidden.append(fu.name(c))
             rows.append({"col": col, "row": row, "name": fu.name(c), "value": None, "label": ".."})
         else:
-            rows.append({"col": col, "row": row, "name": fu.name(c), "value": cell.value,
-                         "label": f"{cell.value:.1f}".replace(".", ",") if lang == "sv" else f"{cell.value:.1f}"})
+            rows.append({"col": col, "row": row, "name": fu.name(c), "value": v,
+                         "label": f"{v:.1f}".replace(".", ",") if lang == "sv" else f"{v:.1f}"})
     return draw("tile_map", {"rows": rows}, lang), hidden
 
 
 def funnel(fu: FollowUp) -> tuple[str, list[str]]:
     lang = fu.settings.lang
-    pts, hidden = [], []
-    for c in fu.codes:
-        cell = fu.publication.tables["sb_ratio_socio"].cell(district=c)
-        if cell is None or not cell.published:
-            hidden.append(fu.name(c))
-            continue
-        pts.append({"expected": fu.funnel["points"][c], "ratio": cell.value, "name": fu.name(c)})
-    limits = [(list(fu.funnel[f"lower{lv}"]), list(fu.funnel[f"upper{lv}"]), dash)
-              for lv, dash in ((0.95, [4, 2]), (0.998, [1, 0])) if f"lower{lv}" in fu.funnel]
-    data = {"points": pts, "grid": list(fu.funnel.get("expected", [])), "limits": limits}
+    f = fu.charts.get("funnel", {})
+    shown = {p["code"]: p for p in f.get("points", [])}
+    pts = [{"expected": shown[c]["expected"], "ratio": shown[c]["ratio"], "name": fu.name(c)} for c in fu.codes
+           if c in shown]
+    hidden = [fu.name(c) for c in fu.codes if c not in shown]
+    limits = [(list(f[f"lower{lv}"]), list(f[f"upper{lv}"]), dash)
+              for lv, dash in ((0.95, [4, 2]), (0.998, [1, 0])) if f"lower{lv}" in f]
+    data = {"points": pts, "grid": list(f.get("expected", [])), "limits": limits}
     return draw("funnel", data, lang), hidden
 
 
 def km_curves(fu: FollowUp) -> str | None:
     lang = fu.settings.lang
-    if not fu.curves:
+    curves = fu.charts.get("km", {})
+    if not curves:
         return None
     city = "Hela staden" if lang == "sv" else "Whole city"
     rows = []
-    for name, tab in fu.curves.items():
-        label = city if name == TOTAL else name
-        rows.extend({"time": float(t), "survival": float(s), "group": label}
-                    for t, s in zip(tab["time"], tab["survival"]))
+    for area, pts in curves.items():
+        label = city if area == TOTAL else fu.name(area)
+        rows.extend({"time": float(p["day"]), "survival": float(p["survival"]) / 100, "group": label} for p in pts)
     return draw("km_curves", {"rows": rows, "city": city}, lang)
 
 
 def trend_chart(fu: FollowUp) -> tuple[str, list[str]]:
     lang = fu.settings.lang
-    rows, hidden = [], []
-    areas = [*[f"region:{r}" for r in sorted(set(fu.districts["region"]))], TOTAL]
-    for a in areas:
-        for y in range(fu.year - 6, fu.year + 1):
-            c = fu.publication.tables["sb_trend_rate"].cell(district=a, year=str(y))
-            if c is None or not c.published:
-                hidden.append(f"{fu.name(a)} {y}")
-                continue
-            rows.append({"year": str(y), "rate": c.value, "group": fu.name(a)})
+    rows = [{"year": r["year"], "rate": r["rate"], "lower": r["lower"], "upper": r["upper"], "group": fu.name(r["area"])}
+            for r in fu.charts.get("trend", [])]
+    have = {(r["area"], r["year"]) for r in fu.charts.get("trend", [])}
+    hidden = [f"{fu.name(a)} {y}" for a in [*[f"region:{r}" for r in fu.regions], TOTAL]
+              for y in range(fu.first_year, fu.year + 1) if (a, str(y)) not in have]
     return draw("trend_chart", {"rows": rows}, lang), hidden

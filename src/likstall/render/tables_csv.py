@@ -1,8 +1,10 @@
 """`tables.csv`: every cell of every table of a publication in long format (machine-readable).
 
 Columns: table, measure, unit, district, region, year, sex, age_band, target_group,
-placement_type, referring_unit, value, ci_low, ci_high, status. Margins carry `total` in their
-dimension; a dimension the table does not use is empty; status is "" (published), ".."
+placement_type, referring_unit, value, ci_low, ci_high, status, breakdown. Margins carry `total` in
+their dimension; a span of years is written with its years (`2015–2021`); a dimension the table
+does not use is empty; `breakdown` holds the table's other dimensions as `dimension=value` pairs
+separated by `;` (a flag, an interval of days, the years pooled …); status is "" (published), ".."
 (suppressed for confidentiality), "-" (not reported) or "." (not applicable); value is empty
 unless published. Written from the Publication only, through `safe_csv` (UTF-8, comma-separated
 as machine-readable CSV is; text cells that could start a formula are neutralised — numbers and the
@@ -15,13 +17,13 @@ import csv
 import io
 from pathlib import Path
 
-from ..disclosure.cells import TOTAL, CellKey
-from ..disclosure.gate import Publication, PublishedTable
+from ..disclosure.keys import TOTAL, CellKey
+from ..disclosure.published import Publication, PublishedTable
 from .atomic import atomic_write
 from .safe_csv import neutralise
 
 COLUMNS = ("table", "measure", "unit", "district", "region", "year", "sex", "age_band", "target_group",
-           "placement_type", "referring_unit", "value", "ci_low", "ci_high", "status")
+           "placement_type", "referring_unit", "value", "ci_low", "ci_high", "status", "breakdown")
 DIMS = ("sex", "age_band", "target_group", "placement_type", "referring_unit")
 DECISION_MEASURE = {"beviljad": "granted_", "avslag": "refused_"}
 NUMERIC = ("value", "ci_low", "ci_high")  # written by _fmt from floats: digits, '-', '.', 'e' only
@@ -40,7 +42,7 @@ def cell_row(pub: Publication, table: PublishedTable, cell) -> dict:
         region = pub.regions.get(district, "")
     year = coords.get("year", "")
     if year.startswith("years:"):
-        year = TOTAL
+        year = year[len("years:"):].replace("-", "–")
     measure = table.measure
     decision = coords.get("decision")
     if decision and decision != TOTAL:
@@ -48,7 +50,9 @@ def cell_row(pub: Publication, table: PublishedTable, cell) -> dict:
     row = {"table": table.name, "measure": measure, "unit": table.unit, "district": district, "region": region,
            "year": year, **{d: coords.get(d, "") for d in DIMS},
            "value": _fmt(cell.value), "ci_low": _fmt(cell.ci_low), "ci_high": _fmt(cell.ci_high),
-           "status": cell.status}
+           "status": cell.status,
+           "breakdown": ";".join(f"{d}={v}" for d, v in k.coords
+                                 if d not in ("district", "year", "decision", *DIMS) and v != TOTAL)}
     return row
 
 

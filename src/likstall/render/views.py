@@ -1,8 +1,9 @@
-"""View tables: the FollowUp's published cells arranged as rows and columns for people to read.
+"""View tables: a release's published cells arranged as rows and columns for people to read.
 
-Every view cell comes from a PublishedCell of the Publication (or is a label): the renderers
-(HTML, Excel, per-table CSV) only format these. A suppressed cell is shown as `..`, a number that
-is not reported as `-`.
+Every view cell comes from a PublishedCell of the release (or is a label): the renderers (HTML,
+Excel, per-table CSV, dashboard) only format these. A suppressed cell is shown as `..`, a number
+that is not reported as `-`; a breakdown the release does not show (the small-total rule, a table
+lifted to regions) is left empty and the view's note says why.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..disclosure.cells import TOTAL
+from ..disclosure.keys import TOTAL
 from . import fmt
 from .i18n import t
 
 if TYPE_CHECKING:  # annotations only: the report's helper process imports views without the statistics
-    from ..followup.build import FollowUp
+    from ..release.content import Release as FollowUp
 
 
 @dataclass
@@ -49,10 +50,10 @@ class View:
 def _cell(fu: FollowUp, table: str, district: str, decimals: int = 1, *, with_ci: bool = False, scale: float = 1.0,
           **coords) -> VCell:
     lang = fu.settings.lang
-    pt = fu.publication.tables[table]
-    c = pt.cell(district=district, **coords)
+    pt = fu.publication.tables.get(table)
+    c = pt.cell(district=district, **coords) if pt is not None else None
     if c is None:
-        return VCell(".", status=".")
+        return VCell("", status="")  # not shown by this release (see the view's note)
     if not c.published:
         return VCell(c.status, status=c.status)
     v = c.value * scale
@@ -70,6 +71,26 @@ def _label(text: str) -> VCell:
 
 def _areas(fu: FollowUp) -> list[str]:
     return [*fu.codes, TOTAL]
+
+
+def table_note(fu: FollowUp, *tables: str) -> str:
+    """What the release left out of these tables, and why, for the reader."""
+    lang = fu.settings.lang
+    notes = []
+    for name in tables:
+        tab = fu.publication.tables.get(name)
+        if tab is None:
+            continue
+        if tab.level != "district":
+            notes.append(t(f"level_{tab.level}", lang).format(title=tab.texts.get(lang, {}).get("title", tab.title)))
+        small = [fu.name(r) for r in tab.small_rows]
+        if small:
+            notes.append(t("small_rows", lang).format(n=fu.publication.policy.T, rows=", ".join(small)))
+    return " ".join(dict.fromkeys(notes))
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
 
 
 def overview(fu: FollowUp) -> View:
@@ -90,15 +111,21 @@ def overview(fu: FollowUp) -> View:
     return View("oversikt", t("overview", lang), row_keys=_areas(fu), headers=[
         t("district", lang), t("known_victims", lang), t("per_10000", lang), t("women_per_10000_women", lang),
         t("sb_placements", lang), t("per_10000", lang), t("persons_placed", lang), t("per_10000_women", lang),
-        t("days", lang)], rows=rows, note=t("ci_note", lang))
+        t("days", lang)], rows=rows,
+        note=_join(t("ci_note", lang), table_note(fu, "victims_by_sex", "placements_by_type", "persons_placed")))
 
 
-def by_category(fu: FollowUp, table: str, dim: str, categories: list[str], title: str) -> View:
+def by_category(fu: FollowUp, table: str, dim: str, categories: list[str], title: str, *, rows_of=None) -> View:
     lang = fu.settings.lang
-    rows = []
-    for a in _areas(fu):
-        rows.append([_label(fu.name(a)), *[_cell(fu, table, a, 0, **{dim: c}) for c in categories]])
-    return View(table, title, [t("district", lang), *[t(c, lang) for c in categories]], rows, row_keys=_areas(fu))
+    areas = rows_of or _areas(fu)
+    tab = fu.publication.tables.get(table)
+    if tab is not None and tab.level == "region":
+        areas = [*[f"region:{r}" for r in fu.regions], TOTAL]
+    elif tab is not None and tab.level in ("city", "omitted"):
+        areas = [TOTAL]
+    rows = [[_label(fu.name(a)), *[_cell(fu, table, a, 0, **{dim: c}) for c in categories]] for a in areas]
+    return View(table, title, [t("district", lang), *[t(c, lang) for c in categories]], rows, row_keys=list(areas),
+                note=table_note(fu, table))
 
 
 def equality(fu: FollowUp) -> View:
@@ -106,8 +133,9 @@ def equality(fu: FollowUp) -> View:
     rows = []
     flags = {-1.0: t("lower", lang), 0.0: t("not_different", lang), 1.0: t("higher", lang)}
     for a in fu.codes:
-        f = fu.publication.tables["sb_flag"].cell(district=a)
-        flag = VCell(flags.get(f.value, ""), f.value, "") if f and f.published else VCell(f.status if f else ".", status=f.status if f else ".")
+        f = fu.publication.tables["sb_funnel"].cell(district=a)
+        flag = (VCell(flags.get(f.value, ""), f.value, "") if f and f.published
+                else VCell(f.status if f else "", status=f.status if f else ""))
         rows.append([
             _label(fu.name(a)),
             _cell(fu, "rate_sb", a, with_ci=True),
@@ -116,11 +144,14 @@ def equality(fu: FollowUp) -> View:
             _cell(fu, "sb_eb_rr", a, 2),
             _cell(fu, "sb_eb_p_above", a, 0, scale=100),
             flag,
+            _cell(fu, "sb_detectable", a, 1, years="1"),
+            _cell(fu, "sb_detectable", a, 1, years="5"),
             _cell(fu, "sb_grant_rate", a, 1, with_ci=True),
         ])
     return View("likstallighet", t("equality", lang), [
         t("district", lang), t("sb_per_10000", lang), t("oe_agesex", lang), t("oe_socio", lang), t("eb_rr", lang),
-        t("p_above_pct", lang), t("compared", lang), t("grant_rate", lang)], rows, t("equality_note", lang),
+        t("p_above_pct", lang), t("compared", lang), t("detect_1", lang), t("detect_5", lang), t("grant_rate", lang)],
+        rows, _join(t("equality_note", lang), t("detect_note", lang), table_note(fu, "applications_sb")),
         row_keys=list(fu.codes))
 
 
@@ -136,10 +167,26 @@ def lengths(fu: FollowUp) -> View:
             _cell(fu, "los_mean_closed", a, 0),
             _cell(fu, "los_mean_without_longest", a, 0),
             _cell(fu, "los_mean_without_two_longest", a, 0),
+            _cell(fu, "los_rmst_difference", a, 1, with_ci=True),
+            _cell(fu, "los_detectable", a, 1, years="1"),
         ])
     return View("vistelsetid", t("lengths", lang), [
         t("district", lang), t("median_days", lang), t("rmst90", lang), t("share_over_60", lang), t("mean_closed", lang),
-        t("without_longest", lang), t("without_two", lang)], rows, t("lengths_note", lang), row_keys=_areas(fu))
+        t("without_longest", lang), t("without_two", lang), t("rmst_diff", lang), t("detect_days", lang)], rows,
+        _join(t("lengths_note", lang), table_note(fu, "stays_60", "stays_closed")), row_keys=_areas(fu))
+
+
+def km_table(fu: FollowUp) -> View:
+    """The data behind the Kaplan–Meier chart: share still placed at fixed days, per region and the city."""
+    lang = fu.settings.lang
+    from ..indicators.dims import STAY_EDGES
+
+    keys = [*[f"region:{r}" for r in fu.regions], TOTAL]
+    rows = [[_label(fu.name(k)), *[_cell(fu, "km_survival", k, 1, with_ci=True, day=str(d)) for d in STAY_EDGES]]
+            for k in keys]
+    headers = [t("district", lang), *[f"{d} {'dygn' if lang == 'sv' else 'days'}, % (95 % KI)" for d in STAY_EDGES]]
+    return View("km_data", t("km", lang), headers, rows, row_keys=keys,
+                note=_join(t("km_note", lang), table_note(fu, "stays_km")))
 
 
 def shis(fu: FollowUp) -> View:
@@ -157,7 +204,7 @@ def shis(fu: FollowUp) -> View:
         ])
     return View("shis", t("shis", lang), [
         t("district", lang), t("shis_placements", lang), t("shis_per_100", lang), "RVT", t("ekonomiskt_bistand", lang),
-        t("annan", lang), t("share_rvt", lang)], rows, row_keys=_areas(fu))
+        t("annan", lang), t("share_rvt", lang)], rows, table_note(fu, "shis_by_referrer"), row_keys=_areas(fu))
 
 
 def target_groups(fu: FollowUp) -> View:
@@ -170,7 +217,7 @@ def target_groups(fu: FollowUp) -> View:
             obs = _cell(fu, "victims_by_target_group", a, 0, target_group=g)
             exp = fu.publication.tables["target_group_expected"].cell(district=a, target_group=g)
             p = fu.publication.tables["target_group_p_so_few"].cell(district=a, target_group=g)
-            if obs.status:
+            if obs.status or obs.value is None:
                 row.append(obs)
                 continue
             extra = ""
@@ -181,7 +228,26 @@ def target_groups(fu: FollowUp) -> View:
             row.append(VCell(obs.display + extra, obs.value, ""))
         rows.append(row)
     return View("malgrupper", t("target_groups", lang), [t("district", lang), *[t(g, lang) for g in groups]], rows,
-                t("target_note", lang), row_keys=list(fu.codes))
+                _join(t("target_note", lang), table_note(fu, "victims_by_target_group")), row_keys=list(fu.codes))
+
+
+def support(fu: FollowUp, group: str) -> View:
+    """Question 3: support for people with experience of sex for compensation or of human trafficking."""
+    lang = fu.settings.lang
+    rows = []
+    for a in _areas(fu):
+        row = [_label(fu.name(a)), _cell(fu, "victims_by_target_group", a, 0, target_group=group)]
+        for table, kind in (("applications_by_target", "applications"), ("sb_by_target", "sb"),
+                            ("shis_by_target", "shis")):
+            row.append(_cell(fu, table, a, 0, target_group=group))
+            row.append(_cell(fu, "support_p_none", a, 0, scale=100, target_group=group, support=kind)
+                       if a != TOTAL else VCell("", status=""))
+        rows.append(row)
+    headers = [t("district", lang), t("known_victims", lang), t("applications_all", lang), t("p_none", lang),
+               t("sb_placements", lang), t("p_none", lang), t("shis_placements", lang), t("p_none", lang)]
+    return View(f"stod_{group}", f"{t('support_groups', lang)}: {t(group, lang).lower()}", headers, rows,
+                _join(t("support_note", lang), table_note(fu, "applications_by_target", "sb_by_target", "shis_by_target")),
+                row_keys=_areas(fu))
 
 
 def vulnerable(fu: FollowUp) -> View:
@@ -199,54 +265,40 @@ def vulnerable(fu: FollowUp) -> View:
         ])
     return View("sarbara", t("vulnerable", lang), [
         t("district", lang), t("share_65", lang), t("pop_65", lang), t("disability", lang), t("interpreter", lang),
-        t("freda_screening", lang), t("freda_risk", lang)], rows, t("vulnerable_note", lang), row_keys=_areas(fu))
+        t("freda_screening", lang), t("freda_risk", lang)], rows,
+        _join(t("vulnerable_note", lang), table_note(fu, "victims_disability", "victims_interpreter_needed",
+                                                       "victims_freda_screening", "victims_freda_risk_assessment")),
+        row_keys=_areas(fu))
+
+
+def _span(fu: FollowUp) -> str:
+    return f"years:{fu.first_year}-{fu.year}"
 
 
 def trends(fu: FollowUp) -> View:
     lang = fu.settings.lang
-    first = fu.year - 6
-    years = [str(y) for y in range(first, fu.year + 1)]
-    areas = [*[f"region:{r}" for r in sorted(set(fu.districts["region"]))], *fu.codes, TOTAL]
+    years = [str(y) for y in range(fu.first_year, fu.year + 1)]
+    areas = [*[f"region:{r}" for r in fu.regions], *fu.codes, TOTAL]
     rows = []
     for a in areas:
         rr = fu.publication.tables["sb_trend_rr"].cell(district=a)
-        rr_cell = VCell(rr.status or "", status=rr.status) if rr is None or not rr.published else VCell(
-            f"{fmt.num(rr.value, 2, lang)} ({fmt.ci(rr.ci_low, rr.ci_high, 2, lang)})", rr.value, "", 2)
+        rr_cell = VCell(rr.status if rr else "", status=rr.status if rr else "") if rr is None or not rr.published else VCell(
+            f"{fmt.num(rr.value, 2, lang)} ({fmt.ci(rr.ci_low, rr.ci_high, 2, lang)})", rr.value, "", 2,
+            ci_low=rr.ci_low, ci_high=rr.ci_high)
         rows.append([_label(fu.name(a)), *[_cell(fu, "sb_trend", a, 0, year=y) for y in years],
-                     _cell(fu, "sb_trend", a, 0, year=f"years:{first}-{fu.year}"), rr_cell])
-    return View("trender", t("trends", lang), [t("district", lang), *years, t("all_years", lang), t("rr_per_year", lang)],
-                rows, t("trend_note", lang), row_keys=areas)
-
-
-def km_table(fu: FollowUp) -> View:
-    """The data behind the Kaplan–Meier chart: share still placed at fixed days, per region and the city."""
-    lang = fu.settings.lang
-    days = (14, 30, 60, 90, 120)
-    rows, keys = [], []
-    for name, tab in fu.curves.items():
-        key = TOTAL if name == TOTAL else f"region:{name}"
-        row = [_label(fu.name(key))]
-        for d in days:
-            idx = tab["time"].searchsorted(d, side="right") - 1
-            if idx < 0:
-                row.append(VCell(fmt.num(100.0, 1, lang), 100.0, "", 1))
-            elif d > tab["time"].iloc[-1]:
-                row.append(VCell("-", status="-"))  # the curve stops where fewer than T remain
-            else:
-                v = float(tab["survival"].iloc[idx]) * 100
-                row.append(VCell(fmt.num(v, 1, lang), v, "", 1))
-        rows.append(row)
-        keys.append(key)
-    headers = [t("district", lang), *[f"{d} {'dygn' if lang == 'sv' else 'days'}, %" for d in days]]
-    return View("km_data", t("km", lang), headers, rows, row_keys=keys)
+                     _cell(fu, "sb_trend", a, 0, year=_span(fu)), rr_cell])
+    return View("trender", t("trends", lang),
+                [t("district", lang), *years, f"{fu.first_year}–{fu.year}", t("rr_per_year", lang)],
+                rows, _join(t("trend_note", lang), table_note(fu, "sb_trend")), row_keys=areas)
 
 
 def trend_rates(fu: FollowUp) -> View:
     """The data behind the trend chart: rates per region and year."""
     lang = fu.settings.lang
-    years = [str(y) for y in range(fu.year - 6, fu.year + 1)]
-    areas = [*[f"region:{r}" for r in sorted(set(fu.districts["region"]))], TOTAL]
-    rows = [[_label(fu.name(a)), *[_cell(fu, "sb_trend_rate", a, 1, year=y) for y in years]] for a in areas]
+    years = [str(y) for y in range(fu.first_year, fu.year + 1)]
+    areas = [*[f"region:{r}" for r in fu.regions], TOTAL]
+    rows = [[_label(fu.name(a)), *[_cell(fu, "sb_trend_rate", a, 1, with_ci=True, year=y) for y in years]]
+            for a in areas]
     return View("trend_data", t("trend_chart", lang), [t("district", lang), *years], rows, row_keys=areas)
 
 
@@ -266,13 +318,13 @@ def quarantine_view(fu: FollowUp) -> View:
     from ..ingest.rules import describe
 
     lang = fu.settings.lang
-    rows = [[_label(r.rule), _label(describe(r.rule)), VCell(fmt.integer(r.rows, lang), float(r.rows))]
-            for r in fu.quarantine.itertuples()]
+    rows = [[_label(r["rule"]), _label(describe(r["rule"])), VCell(fmt.integer(r["rows"], lang), float(r["rows"]))]
+            for r in fu.quarantine]
     return View("karantan", t("quarantine", lang), [t("rule", lang), t("description", lang), t("rows", lang)], rows)
 
 
 def all_views(fu: FollowUp) -> list[View]:
-    from ..aggregate.publication import AGE, SEX, TARGET
+    from ..indicators.dims import AGE, SEX, TARGET
 
     lang = fu.settings.lang
     return [
@@ -282,7 +334,9 @@ def all_views(fu: FollowUp) -> list[View]:
         by_category(fu, "victims_by_target_group", "target_group", [*TARGET, TOTAL], t("victims_by_target", lang)),
         by_category(fu, "placements_by_type", "placement_type",
                     ["skyddat_boende", "shis", "jourlagenhet", "fortur"], t("placements_by_type", lang)),
+        equality(fu),
         by_category(fu, "applications_sb", "decision", ["beviljad", "avslag", TOTAL], t("applications_sb", lang)),
-        equality(fu), lengths(fu), km_table(fu), shis(fu), target_groups(fu), vulnerable(fu), trends(fu),
+        lengths(fu), km_table(fu), shis(fu), support(fu, "sex_mot_ersattning"),
+        support(fu, "manniskohandel"), target_groups(fu), vulnerable(fu), trends(fu),
         trend_rates(fu), data_quality(fu), quarantine_view(fu),
     ]

@@ -41,6 +41,8 @@ SHEET_NAMES = {
     "vistelsetid": ("Vistelsetid", "Length of stay"),
     "km_data": ("Kvar i SB (KM)", "Still placed (KM)"),
     "shis": ("SHIS", "SHIS"),
+    "stod_sex_mot_ersattning": ("Stöd sex mot ersättning", "Support sex for payment"),
+    "stod_manniskohandel": ("Stöd människohandel", "Support trafficking"),
     "malgrupper": ("Målgrupper", "Target groups"),
     "sarbara": ("Sårbara grupper", "Vulnerable groups"),
     "trender": ("Trender", "Trends"),

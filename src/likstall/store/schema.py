@@ -231,4 +231,25 @@ SCHEMA_V6 = "".join(
 # that it can sit anywhere among later migrations.
 SCHEMA_V7 = "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS district VARCHAR;"
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7)
+
+
+# Releases as immutable snapshots (format 2): everything a release serves (`content`, compressed
+# JSON), the structure its protection rested on (tables, groups, partitions: so that a later release
+# keeps this one's equations), the aggregate inputs it was built from (`frames`: internal, so that a
+# later release shows the same year from the same vintage), and per cell its kind and true value
+# (internal: the joint protection of later releases audits this release's hidden cells too).
+# Releases logged by earlier versions keep format NULL and are used as history only.
+SCHEMA_V8 = """
+ALTER TABLE releases ADD COLUMN format INTEGER;
+ALTER TABLE releases ADD COLUMN version INTEGER;
+ALTER TABLE releases ADD COLUMN content BLOB;
+ALTER TABLE releases ADD COLUMN structure BLOB;
+ALTER TABLE releases ADD COLUMN frames BLOB;
+ALTER TABLE release_cells ADD COLUMN table_name VARCHAR;
+ALTER TABLE release_cells ADD COLUMN kind VARCHAR;
+ALTER TABLE release_cells ADD COLUMN true_value BIGINT;
+"""
+
+
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8)

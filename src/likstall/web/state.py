@@ -7,9 +7,11 @@ tokens are read into a `Directory`, and a year's follow-up is built once per (ye
 While another process writes, the server keeps answering from what it read before: readers see
 the old data or the new, never a mix.
 
-`follow_up(year)` is the only place the published numbers come from, and `release_key(year)` names
-the version they are (everything derived — pages, report files — is cached under it). When
-releases replace the live follow-up, these two are what changes.
+The published numbers come only from releases: `follow_up(year)` is the year's latest release (read
+once per release id: a release never changes), and `release_key(year)` names it — pages and report
+files are built once per release and cached under it. A year without a release is not published;
+`draft(year)` builds today's follow-up for analysts and admins only, marked UTKAST, never cached as
+a release and never shown to readers or district users.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class State:
         self._directory: Directory | None = None
         self._signature: tuple | None = None
         self._version, self._years, self._next_try = 0, [], 0.0
-        self._cache: dict = {}  # (year, version) → FollowUp; (name, year, version) → derived
+        self._releases: dict[int, int] = {}  # year → latest release id
+        self._cache: dict = {}  # ("release", id) → Release; ("draft", year, version) → draft; (name, …) → derived
         self._building: dict = {}  # key → lock, so that one key is built once
         self._cache_lock = threading.Lock()
         self._next_sweep = 0.0
@@ -94,12 +97,15 @@ class State:
                     directory = Directory.read(con)
                     version = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]
                     years = [r[0] for r in con.execute("SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
+                    releases = dict(con.execute("SELECT year, max(release_id) FROM releases WHERE format = 2 "
+                                                "GROUP BY year").fetchall())
             except (StoreError, StoreBusy):
                 if self._directory is None:
                     raise Refusal(503, STORE_BUSY) from None
                 self._next_try = time.monotonic() + 1.0
                 return
             self._directory, self._signature, self._version, self._years = directory, sig, version, years
+            self._releases = releases
 
     def invalidate(self) -> None:
         """After this process wrote the store: read it again at the next request."""
@@ -110,25 +116,39 @@ class State:
         return self._directory
 
     def years(self) -> list[int]:
+        """The published years (those with a release)."""
+        self.refresh()
+        return sorted(self._releases)
+
+    def data_years(self) -> list[int]:
+        """Years with data in the store (drafts can be built for them)."""
         self.refresh()
         return list(self._years)
 
-    def year_of(self, year: int | None) -> int:
-        """The requested year, or the latest with data; 404 when there is none."""
-        years = self.years()
+    def year_of(self, year: int | None, *, draft: bool = False) -> int:
+        """The requested published year, or the latest; 404 when it is not published (yet)."""
+        years = self.data_years() if draft else self.years()
         if not years:
-            raise Refusal(404, "Databasen har inga ärenden än. En administratör läser in data under Import.")
+            raise Refusal(404, "Inget år är publicerat än. En analytiker skapar årets release med "
+                               "`likstall publish`." if not draft else "Databasen har inga ärenden än.")
         if year is None:
             return years[-1]
         if year not in years:
-            raise Refusal(404, "Inga ärenden för det begärda året.")
+            raise Refusal(404, "Året är inte publicerat än." if not draft else "Inga ärenden för det begärda året.")
         return year
 
     # ---- the numbers ----------------------------------------------------------------------------
     def release_key(self, year: int) -> tuple:
-        """What a year's published numbers are: today the store's load version."""
+        """What a year's published numbers are: its latest release."""
         self.refresh()
-        return (year, self._version)
+        rid = self._releases.get(year)
+        if rid is None:
+            raise Refusal(404, "Året är inte publicerat än.")
+        return ("release", rid)
+
+    def draft_key(self, year: int) -> tuple:
+        self.refresh()
+        return ("draft", year, self._version)
 
     def _once(self, key, build):
         """The cached value of `key`, built by one caller while the others wait for it. A year that
@@ -150,25 +170,36 @@ class State:
         return value
 
     def follow_up(self, year: int):
-        """The FollowUp of a year: the one source of every published number the server shows."""
-        from ..followup.build import follow_up
-
+        """The year's latest release: the one source of every published number the server shows."""
         key = self.release_key(year)
 
         def build():
+            from ..release import store
+            from ..release.content import Release
+
             with computing(), self.reading(wait=self.settings.store_wait) as con:
-                seen = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]
-                fu = follow_up(con, year)
-            if (year, seen) != key:
-                self.invalidate()  # the store moved on while we read: refresh next time
-            self._forget_other_versions(key[1])
-            return fu
+                return Release(store.load_content(con, key[1]))
 
         return self._once(key, build)
 
-    def derived(self, name: str, year: int, build):
-        """Something computed from a year's follow-up (its sections, ...), cached with it."""
-        key = (name, *self.release_key(year))
+    def draft(self, year: int):
+        """Today's follow-up of a year, not a release (analysts and admins), cached per load version."""
+        key = self.draft_key(year)
+
+        def build():
+            from ..release.build import build as build_release
+            from ..release.content import Release
+
+            with computing(), self.reading(wait=self.settings.store_wait) as con:
+                built = build_release(con, year, draft=True, revise=True)
+            self._forget_other_versions(key[2])
+            return Release(built.content)
+
+        return self._once(key, build)
+
+    def derived(self, name: str, year: int, build, *, draft: bool = False):
+        """Something computed from a year's release (its sections, ...), cached with it."""
+        key = (name, *(self.draft_key(year) if draft else self.release_key(year)))
         return self._once(key, lambda: self._computed(build))
 
     @staticmethod
@@ -177,8 +208,9 @@ class State:
             return build()
 
     def _forget_other_versions(self, version: int) -> None:
+        """Drafts of earlier load versions are dropped; releases never change and stay."""
         with self._cache_lock:
-            for key in [k for k in self._cache if k[-1] != version]:
+            for key in [k for k in self._cache if "draft" in k and k[-1] != version]:
                 self._cache.pop(key, None)
                 self._building.pop(key, None)
 

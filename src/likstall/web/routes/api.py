@@ -16,6 +16,36 @@ from ..errors import Refusal
 router = APIRouter(prefix="/api/v1")
 
 
+@router.get("/releases", tags=["publicering"], summary="Alla releaser (år, version, tid)")
+def releases(request: Request, user=Depends(api_user)):
+    st = state_of(request)
+    out = []
+    for y in st.years():
+        rel = st.follow_up(y)
+        out.append({"release_id": rel.release_id, "year": rel.year, "version": rel.version,
+                    "created": str(rel.created)})
+    st.log(user, "api", request.url.path, None, 200)
+    return {"releases": out}
+
+
+@router.get("/structure", tags=["publicering"], summary="Tabellernas struktur: grupper och finaste kategorier")
+def structure(request: Request, year: int | None = Query(None), user=Depends(api_user)):
+    """What a reader needs to add the tables up: regions, spans of years, groups of days, categories."""
+    st = state_of(request)
+    rel = st.follow_up(st.year_of(year))
+    st.log(user, "api", request.url.path, None, 200)
+    return {"year": rel.year, "release_id": rel.release_id, **rel.content["dimensions"]}
+
+
+@router.get("/indicators", tags=["publicering"], summary="Indikatorkatalogen: definition, täljare, nämnare, metod")
+def indicators(request: Request, user=Depends(api_user)):
+    from ...indicators.metadata import catalogue_metadata
+
+    st = state_of(request)
+    st.log(user, "api", request.url.path, None, 200)
+    return {"indicators": catalogue_metadata("sv")}
+
+
 @router.get("/tables", tags=["publicering"], summary="Publicerade celler i lång form (som tables.csv)")
 def tables(request: Request, year: int | None = Query(None), table: str | None = Query(None),
            district: str | None = Query(None), user=Depends(api_user)):
@@ -23,7 +53,8 @@ def tables(request: Request, year: int | None = Query(None), table: str | None =
 
     st = state_of(request)
     y = st.year_of(year)
-    pub = st.follow_up(y).publication
+    rel = st.follow_up(y)
+    pub = rel.publication
     if table is not None and table not in pub.tables:
         # The request's own text is not echoed (it may carry anything); the valid names are.
         raise Refusal(404, "Ingen tabell med det namnet. Tabeller: " + ", ".join(sorted(pub.tables)))
@@ -41,15 +72,16 @@ def tables(request: Request, year: int | None = Query(None), table: str | None =
                     row[k] = float(row[k])
             rows.append(row)
     st.log(user, "api", request.url.path, table, 200)
-    return {"year": y, "rows": rows}
+    return {"year": y, "release_id": rel.release_id, "rows": rows}
 
 
 @router.get("/findings", tags=["publicering"], summary="Fynd (högre/lägre än förväntat), bara från publicerade celler")
 def findings(request: Request, year: int | None = Query(None), user=Depends(api_user)):
     st = state_of(request)
     y = st.year_of(year)
-    out = [{"district": f.district, "indicator": f.indicator, "direction": f.direction, "estimate": _n(f.estimate),
-            "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high), "q_value": _n(f.q_value), "text": f.text_sv}
+    out = [{"district": f.district, "indicator": f.indicator, "question": f.question, "direction": f.direction,
+            "estimate": _n(f.estimate), "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high), "q_value": _n(f.q_value),
+            "text": f.text_sv, "text_en": f.text_en}
            for f in st.follow_up(y).findings]
     st.log(user, "api", request.url.path, None, 200)
     return {"year": y, "findings": out}

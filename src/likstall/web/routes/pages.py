@@ -6,7 +6,7 @@ from copy import copy
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from ...disclosure.cells import TOTAL
+from ...disclosure.keys import TOTAL
 from ..auth import page_user, state_of
 from ..errors import Refusal
 from ..render import page
@@ -17,44 +17,62 @@ SECTION_OF = {"oversikt": "oversikt", "placeringar": "likstallighet", "vistelset
               "malgrupper": "malgrupper", "sarbara": "sarbara", "trender": "trender", "datakvalitet": "datakvalitet"}
 
 
-def views_of(st, year: int) -> list:
+DRAFT_ROLES = ("admin", "analytiker")
+
+
+def release_of(st, year: int, draft: bool = False):
+    return st.draft(year) if draft else st.follow_up(year)
+
+
+def views_of(st, year: int, draft: bool = False) -> list:
     from ...render.views import all_views
 
-    return st.derived("views", year, lambda: all_views(st.follow_up(year)))
+    return st.derived("views", year, lambda: all_views(release_of(st, year, draft)), draft=draft)
 
 
-def sections_of(st, year: int) -> dict:
+def sections_of(st, year: int, draft: bool = False) -> dict:
     from ...render.report import sections
 
     def build():
-        return {s.id: s for s in sections(st.follow_up(year), {v.name: v for v in views_of(st, year)})}
+        return {s.id: s for s in sections(release_of(st, year, draft), {v.name: v for v in views_of(st, year, draft)})}
 
-    return st.derived("sections", year, build)
+    return st.derived("sections", year, build, draft=draft)
 
 
-def section_page(request: Request, name: str, year: int | None, user):
+def check_draft(user, draft: bool) -> None:
+    """Drafts are internal: analysts and admins only; readers and districts see releases."""
+    if draft and user.role not in DRAFT_ROLES:
+        raise Refusal(403, "Utkast visas bara för analytiker och administratörer.")
+
+
+def section_page(request: Request, name: str, year: int | None, user, draft: bool = False):
+    check_draft(user, draft)
     st = state_of(request)
-    y = st.year_of(year)
-    fu = st.follow_up(y)
-    secs = sections_of(st, y)
+    y = st.year_of(year, draft=draft)
+    fu = release_of(st, y, draft)
+    secs = sections_of(st, y, draft)
     sec = secs[SECTION_OF[name]]
-    paragraphs, findings = list(sec.paragraphs), None
+    paragraphs, findings, subsections = list(sec.paragraphs), None, []
     if name == "oversikt":
-        paragraphs = secs["sammanfattning"].paragraphs + paragraphs
+        paragraphs = secs["svaren"].paragraphs + paragraphs
+        subsections = secs["svaren"].subsections
         findings = [f.text_sv for f in fu.findings]
-    st.log(user, "view", request.url.path, name, 200)
-    return page(request, user, "page.html", title=PAGES[name][0], page=name, year=y, years=st.years(),
-                paragraphs=paragraphs, views=sec.views, figures=sec.figures, findings=findings)
+    st.log(user, "view", request.url.path, name + (" utkast" if draft else ""), 200)
+    return page(request, user, "page.html", title=PAGES[name][0], page=name, year=y,
+                years=st.data_years() if draft else st.years(), paragraphs=paragraphs, views=sec.views,
+                figures=sec.figures, findings=findings, subsections=subsections, draft=draft,
+                release_label=fu.label, demodata=bool(fu.provenance.get("synthetic")))
 
 
 @router.get("/")
-def home(request: Request, year: int | None = Query(None), user=Depends(page_user)):
-    return section_page(request, "oversikt", year, user)
+def home(request: Request, year: int | None = Query(None), utkast: bool = Query(False), user=Depends(page_user)):
+    return section_page(request, "oversikt", year, user, utkast)
 
 
 def _section_route(name: str):
-    def handler(request: Request, year: int | None = Query(None), user=Depends(page_user)):
-        return section_page(request, name, year, user)
+    def handler(request: Request, year: int | None = Query(None), utkast: bool = Query(False),
+                user=Depends(page_user)):
+        return section_page(request, name, year, user, utkast)
     return handler
 
 

@@ -1,0 +1,66 @@
+"""Cell keys: a cell is its measure and its coordinates. Light (no numpy), so that renderers and a
+release read back from the store can use keys without the solver stack."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+TOTAL = "total"
+
+# Statuses of a count cell in a protection pattern. OMITTED: the cell exists in the data and in the
+# tables' equations but no table shows it (a breakdown left out by the small-total rule or the
+# fallback ladder, or a cell that only carries equations): the attacker does not know it is non-zero.
+PUBLISHED, PRIMARY, SECONDARY, OMITTED = "published", "primary", "secondary", "omitted"
+HIDDEN = (PRIMARY, SECONDARY)  # shown as ".." (suppressed)
+
+
+@dataclass(frozen=True, order=True)
+class CellKey:
+    """A cell: its measure and its coordinates, as sorted (dimension, value) pairs."""
+
+    measure: str
+    coords: tuple[tuple[str, str], ...]
+
+    @staticmethod
+    def of(measure: str, **coords: str) -> "CellKey":
+        return CellKey(measure, tuple(sorted((k, str(v)) for k, v in coords.items())))
+
+    def get(self, dim: str, default: str = TOTAL) -> str:
+        for d, v in self.coords:
+            if d == dim:
+                return v
+        return default
+
+    def replace(self, dim: str, value: str) -> "CellKey":
+        c = dict(self.coords)
+        c[dim] = value
+        return CellKey.of(self.measure, **c)
+
+    def as_dict(self) -> dict:
+        return {"measure": self.measure, **dict(self.coords)}
+
+    def as_json(self) -> str:
+        return json.dumps([self.measure, dict(self.coords)], ensure_ascii=False, sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str) -> "CellKey":
+        measure, coords = json.loads(text)
+        return CellKey.of(measure, **coords)
+
+    def label(self) -> str:
+        parts = [f"{d}={v}" for d, v in self.coords if v != TOTAL]
+        return f"{self.measure}[{', '.join(parts) or 'total'}]"
+
+
+def is_city_total(key: CellKey) -> bool:
+    """The grand total of a measure (for a year or span of years): never suppressed."""
+    return all(v == TOTAL for d, v in key.coords if d != "year")
+
+
+def row_level(key: CellKey) -> str:
+    """The geographic level of a cell: district, region or city."""
+    d = key.get("district")
+    if d == TOTAL:
+        return "city"
+    return "region" if d.startswith("region:") else "district"

@@ -1,0 +1,182 @@
+"""The publication's protection: secondary suppression per measure, and the fallback ladder.
+
+Measures are independent problems (no equation joins two measures), so each is protected on its
+own. When secondary suppression cannot meet the criteria for a measure, the table the failing
+cells sit in is *lifted* one step — district → region → city only → left out (DISCLOSURE.md §4) —
+and the measure is protected again. Showing only the city row of a breakdown whose city cells are
+at least T always passes, and leaving a table out always does, so the ladder always ends in a
+publication. Every step is recorded, with the criteria that forced it, for the release and the reader.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .attacker import AttackResult, HistoryCell
+from .cells import CellKey, Registry
+from .keys import HIDDEN, OMITTED, PRIMARY, is_city_total
+from .policy import Policy
+from .secondary import Protection, protect
+from .visibility import LEVELS, Display, initial_status, next_level, row_shown
+
+HISTORY_PREFIX = "history:"
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    table: str
+    level: str  # the level the table was lifted to
+    criteria: tuple[str, ...]  # the criteria the finer level could not meet
+
+
+@dataclass
+class PublicationProtection:
+    status: dict[CellKey, str]
+    audit: AttackResult
+    levels: dict[str, str]
+    displays: dict[str, Display]
+    steps: list[LadderStep] = field(default_factory=list)
+    iterations: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.audit.passed
+
+    @property
+    def suppressed(self) -> list[CellKey]:
+        return sorted(k for k, s in self.status.items() if s in HIDDEN)
+
+    def share_suppressed(self) -> float:
+        shown = sum(1 for s in self.status.values() if s != OMITTED)
+        return len(self.suppressed) / shown if shown else 0.0
+
+    def as_protection(self) -> Protection:
+        return Protection(self.status, self.audit, self.iterations, [])
+
+
+def _liftable(registry: Registry, name: str, levels: dict[str, str]) -> bool:
+    t = registry.tables[name]
+    return not t.internal and not name.startswith(HISTORY_PREFIX) and levels.get(name, "district") != "omitted"
+
+
+def _offending_tables(registry: Registry, audit: AttackResult, levels: dict[str, str],
+                      status: dict[CellKey, str] | None = None, because: dict | None = None) -> list[str]:
+    """The tables to lift: every table that shows a failing cell (lifting them together saves a round
+    of protection per table); for failing cells no table of this release shows, the one table showing
+    most of the cells sharing an equation with them (ties to the finer level, then name). Failures of
+    cells that were only hidden as complements are the failed attempt's own doing: the cells that needed
+    protection (primary, or small and not shown) decide, when there are any."""
+    direct: set[str] = set()
+    score: Counter[str] = Counter()
+    by_cell = None
+    cells = []
+    for f in audit.findings:
+        if f.cell is None:
+            continue
+        c, seen = f.cell, set()
+        # A complement that fails was hidden for another cell: the table of that cell is the one to lift.
+        while because and c in because and c not in seen and (status or {}).get(c) not in (PRIMARY, OMITTED):
+            seen.add(c)
+            c = because[c]
+        cells.append(c)
+    for cell in dict.fromkeys(cells):
+        tables = [t for t in registry.cell_tables.get(cell, []) if _liftable(registry, t, levels)]
+        if tables:
+            direct.update(tables)
+            continue
+        # A cell no table shows (an interval of days behind a curve): the tables that show the same row
+        # along the dimension it splits are what pin it; the one showing most of that row is lifted.
+        dims = {registry.tables[t].varying for t in registry.cell_tables.get(cell, []) if registry.tables[t].varying}
+        row_tables: Counter[str] = Counter()
+        for name, t in registry.tables.items():
+            if t.varying in dims and _liftable(registry, name, levels):
+                for k in t.cells:
+                    if all(k.get(d) == cell.get(d) for d, _ in (*cell.coords, *k.coords) if d != t.varying):
+                        row_tables[name] += 1
+        if row_tables:
+            best = max(row_tables.values())
+            direct.update(sorted(n for n, c in row_tables.items() if c == best)[:1])
+            continue
+        if by_cell is None:
+            by_cell = {}
+            for rel in registry.relations():
+                for c in (rel.total, *rel.members):
+                    by_cell.setdefault(c, []).append(rel)
+        near = {c for rel in by_cell.get(cell, []) for c in (rel.total, *rel.members)}
+        for t in sorted({t for c in near for t in registry.cell_tables.get(c, []) if _liftable(registry, t, levels)}):
+            score[t] += 1
+    if direct:
+        return sorted(direct)
+    if not score:
+        return []
+    return [min(score, key=lambda t: (-score[t], LEVELS.index(levels.get(t, "district")), t))]
+
+
+def _merge(into: AttackResult, part: AttackResult) -> None:
+    for scen, cells in part.bounds.items():
+        into.bounds.setdefault(scen, {}).update(cells)
+    into.findings.extend(part.findings)
+    into.warnings.extend(part.warnings)
+    into.checked_atoms += part.checked_atoms
+    for s in part.scenarios_run:
+        if s not in into.scenarios_run:
+            into.scenarios_run.append(s)
+    for n in part.notes:
+        if n not in into.notes:
+            into.notes.append(n)
+
+
+def protect_publication(registry: Registry, policy: Policy | None = None, *,
+                        fixed: dict[CellKey, str] | None = None,
+                        history: dict[CellKey, HistoryCell] | None = None,
+                        levels: dict[str, str] | None = None,
+                        protect_measure=None, max_steps: int = 200) -> PublicationProtection:
+    """Protect every measure of `registry`; lift tables that cannot be protected. Deterministic.
+
+    `fixed`: statuses of cells from earlier releases (they bind this one). `protect_measure`: the
+    secondary suppression to use for one measure (default `protect`); it gets the measure's registry,
+    the policy, the initial statuses and the fixed cells.
+    """
+    policy = policy or Policy()
+    fixed = fixed or {}
+    levels = dict(levels or {})
+    for name in registry.tables:
+        levels.setdefault(name, "district")
+    run = protect_measure or (lambda reg, pol, initial, fixed_: protect(reg, pol, initial=initial, fixed=fixed_,
+                                                                        history=history))
+    status: dict[CellKey, str] = {}
+    audit = AttackResult()
+    steps: list[LadderStep] = []
+    displays: dict[str, Display] = {}
+    iterations = 0
+    for measure in registry.measures():
+        sub = registry.subset([measure])
+        sub_fixed = {k: s for k, s in fixed.items() if k.measure == measure}
+        for _ in range(max_steps):
+            initial, disp = initial_status(sub, policy, levels)
+            prot = run(sub, policy, initial, sub_fixed)
+            iterations += prot.iterations
+            if prot.audit.passed:
+                break
+            tables = _offending_tables(sub, prot.audit, levels, prot.status, getattr(prot, "because", None))
+            if not tables:
+                break  # nothing of this release can be lifted: the audit says FAIL (an inconsistent history)
+            crit = tuple(sorted({f.criterion for f in prot.audit.findings}))
+            for table in tables:
+                t = sub.tables[table]
+                shown_now = {k for k in t.cells if row_shown(t, levels[table], k)}
+                levels[table] = next_level(levels[table])
+                # A level that shows the same rows (a table without district rows) is skipped.
+                while levels[table] != "omitted" and {k for k in t.cells if row_shown(t, levels[table], k)} == shown_now:
+                    levels[table] = next_level(levels[table])
+                steps.append(LadderStep(table, levels[table], crit))
+        status.update(prot.status)
+        displays.update(disp)
+        _merge(audit, prot.audit)
+    for k, s in status.items():
+        if s in HIDDEN and is_city_total(k) and policy.is_primary(registry.values[k]):
+            note = ("En stadstotal med 1–%d redovisas inte (undertryckt); tabellen visar då inga delar." % (policy.T - 1))
+            if note not in audit.notes:
+                audit.notes.append(note)
+    return PublicationProtection(status, audit, levels, displays, steps, iterations)

@@ -1,0 +1,69 @@
+"""Slivers: intersections of published categories that no table shows (C2 for slivers).
+
+In a measure whose cell model is exact (every table splits a cell along one dimension), the
+district's "women aged 65+ in honour-related cases" is never a cell; the attacker only knows the
+one-way margins. For one set of margins m_i of a base cell B (k dimensions), such an intersection
+ranges exactly between the Fréchet bounds max(0, Σ m_i − (k−1)·m_B) and min m_i; over everything the
+attacker can deduce, between the minimum of the first and the maximum of the second over the cell
+model — two small LPs, needed only where the true margins already put the intersection above 0 and
+below T (the truth is one admissible table, so elsewhere the sliver can be 0 or reach T).
+Every intersection of two or more split dimensions is checked: pairs as well as full atoms.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from .attacker import AttackResult, Finding, Model
+from .cells import CellKey, Registry, Relation
+from .keys import TOTAL
+from .policy import Policy
+
+
+def _bases(registry: Registry, relations: list[Relation], measure: str) -> dict[CellKey, dict[str, tuple[CellKey, ...]]]:
+    """Cells split along two or more dimensions into their finest categories: base → dim → parts."""
+    splits: dict[CellKey, dict[str, tuple[CellKey, ...]]] = defaultdict(dict)
+    for r in relations:
+        if r.total.measure != measure or r.dim == "district" or r.total.get(r.dim) != TOTAL:
+            continue
+        finest = registry.categories.get(r.dim, set())
+        if {m.get(r.dim) for m in r.members} == finest:
+            splits[r.total][r.dim] = r.members
+    return {b: d for b, d in splits.items() if len(d) >= 2}
+
+
+def check_slivers(res: AttackResult, registry: Registry, relations: list[Relation], measure: str,
+                  model: Model, policy: Policy, scenario: str) -> None:
+    T = policy.T
+    values = registry.values
+    for base, dims in sorted(_bases(registry, relations, measure).items()):
+        n_base = values[base]
+        if n_base == 0:
+            continue
+        names = sorted(dims)
+        margins = {d: np.array([values[c] for c in dims[d]], dtype=float) for d in names}
+        for size in range(2, len(names) + 1):
+            for subset in itertools.combinations(names, size):
+                # Vectorised over the categories: Σ margins − (k−1)·B and min margins for every combination.
+                grids = np.meshgrid(*[margins[d] for d in subset], indexing="ij")
+                total = sum(grids) - (size - 1) * n_base
+                low = np.minimum.reduce(grids)
+                for idx in zip(*np.nonzero((total >= 1) & (low <= T - 1))):
+                    combo = tuple(dims[d][i] for d, i in zip(subset, idx))
+                    res.checked_atoms += 1
+                    coef = {c: 1.0 for c in combo}
+                    coef[base] = coef.get(base, 0.0) - (size - 1)
+                    lo = model.min_linear(coef)
+                    if not math.isfinite(lo) or math.ceil(lo - 1e-7) < 1:
+                        continue
+                    hi = model.max_min(list(combo))
+                    if math.isfinite(hi) and math.floor(hi + 1e-7) <= T - 1:
+                        label = " ∩ ".join(c.label() for c in combo)
+                        res.findings.append(Finding(
+                            "C2", scenario, combo[0], float(math.ceil(lo - 1e-7)), float(math.floor(hi + 1e-7)),
+                            f"en delmängd som inte publiceras ({label}) kan visas ligga mellan 1 och {T - 1}",
+                            cells=tuple(combo)))

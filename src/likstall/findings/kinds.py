@@ -1,0 +1,306 @@
+"""The finding kinds, one per question: each proposes a comparison per unit with its p-value."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as st
+
+from .. import stats as S
+from ..disclosure.keys import TOTAL
+from ..indicators import placements as Q1
+from ..indicators import stays as Q2
+from ..indicators import target_groups as Q4
+from ..indicators.overview import sb_key
+from ..indicators.shis import shis_key
+from ..indicators.vulnerable import _vk
+from ..text import t
+from .build import Candidate
+
+
+def published(pub, table: str, **coords):
+    """(value, lower, upper) of a released cell, or None."""
+    tab = pub.tables.get(table)
+    c = tab.cell(**coords) if tab else None
+    return (c.value, c.ci_low, c.ci_high) if c is not None and c.published else None
+
+
+def area_name(ctx, area: str, lang: str) -> str:
+    if area == TOTAL:
+        return t("ui.city", lang)
+    if area.startswith("region:"):
+        return area[len("region:"):]
+    return dict(zip(ctx.districts["code"], ctx.districts["name"])).get(area, area)
+
+
+def q_text(q: float, lang: str) -> str:
+    return t("ui.q_below", lang) if q < 0.001 else t("ui.q_equals", lang, q=q)
+
+
+def poisson_two_sided(o: float, e: float) -> float:
+    if e <= 0:
+        return math.nan
+    return float(min(1.0, 2 * min(st.poisson.cdf(o, e), st.poisson.sf(o - 1, e))))
+
+
+# ---- Question 1: placements, grant rate -----------------------------------------------------------------
+
+def placements(ctx):
+    a = Q1.analysis(ctx)
+    out = []
+    for c, o, e, p in zip(a["codes"], a["observed"], a["e_adj"], a["p"]):
+        direction = "higher" if o > e else "lower"
+
+        def sentence(pub, lang, q, c=c, direction=direction):
+            n, rate, ratio = (published(pub, "placements_by_type", district=c, placement_type="skyddat_boende"),
+                              published(pub, "rate_sb", district=c), published(pub, "sb_ratio_socio", district=c))
+            if not (n and rate and ratio):
+                return None
+            return t(f"finding.placements.{direction}", lang, name=area_name(ctx, c, lang), n=n[0], rate=rate[0],
+                     rate_lo=rate[1], rate_hi=rate[2], ratio=ratio[0], lo=ratio[1], hi=ratio[2], q=q_text(q, lang))
+        r = S.isr(o, e, conf=ctx.conf, method="phe")
+        out.append(Candidate("placements", "1", c, direction, float(p), (sb_key(ctx, c),), sentence, r.value,
+                             r.lower, r.upper, "observerat/förväntat"))
+    return out
+
+
+def grant_rate(ctx):
+    codes = [c for c in ctx.codes if ctx.v(Q1.applied_key(ctx, c)) > 0]
+    if len(codes) < 3:
+        return []
+    k = np.array([ctx.v(Q1.granted_key(ctx, c)) for c in codes])
+    n = np.array([ctx.v(Q1.applied_key(ctx, c)) for c in codes])
+    tau2 = 0.0
+    try:
+        od = S.overdispersion(k, n, method="CQC", statistic="PR")
+        tau2 = od.tau2_used
+    except ValueError:
+        pass
+    ests = S.proportion_vs_rest(k, n, conf=ctx.conf, tau2=tau2)
+    out = []
+    for c, e in zip(codes, ests):
+        if math.isnan(e.value):
+            continue
+        direction = "higher" if e.value > 0 else "lower"
+
+        def sentence(pub, lang, q, c=c, direction=direction):
+            share = published(pub, "sb_grant_rate", district=c)
+            g_c = published(pub, "applications_sb", district=TOTAL, decision="beviljad")
+            n_c = published(pub, "applications_sb", district=TOTAL, decision=TOTAL)
+            g_d = published(pub, "applications_sb", district=c, decision="beviljad")
+            n_d = published(pub, "applications_sb", district=c, decision=TOTAL)
+            if not (share and g_c and n_c and g_d and n_d) or n_c[0] - n_d[0] <= 0:
+                return None
+            rest = 100 * (g_c[0] - g_d[0]) / (n_c[0] - n_d[0])
+            return t(f"finding.grant_rate.{direction}", lang, name=area_name(ctx, c, lang), share=share[0],
+                     lo=share[1], hi=share[2], n=n_d[0], rest=rest, q=q_text(q, lang))
+        cells = (Q1.granted_key(ctx, c), Q1.applied_key(ctx, c), Q1.granted_key(ctx, TOTAL), Q1.applied_key(ctx, TOTAL))
+        out.append(Candidate("grant_rate", "1", c, direction, e.extra["p"], cells, sentence, e.value, e.lower, e.upper,
+                             "procentenheter"))
+    return out
+
+
+# ---- Question 2: lengths of stay ------------------------------------------------------------------------
+
+def stays(ctx):
+    if "rmst_p" not in ctx.memo:
+        Q2.los_rmst_difference(ctx)
+    out = []
+    for c, p in ctx.memo.get("rmst_p", {}).items():
+        if p is None or math.isnan(p):
+            continue
+
+        def sentence(pub, lang, q, c=c):
+            d = published(pub, "los_rmst_difference", district=c)
+            own = published(pub, "los_rmst", district=c)
+            if not (d and own):
+                return None
+            direction = "longer" if d[0] > 0 else "shorter"
+            return t(f"finding.stays.{direction}", lang, name=area_name(ctx, c, lang), diff=abs(d[0]), lo=d[1],
+                     hi=d[2], rmst=own[0], q=q_text(q, lang))
+        d = ctx.memo.get("rmst_d", {}).get(c, 0.0)
+        out.append(Candidate("stays", "2", c, "higher" if d > 0 else "lower", float(p), (sb_key(ctx, c),), sentence,
+                             d, unit="dygn"))
+    return out
+
+
+# ---- Question 3: SHIS and referral; support for the focus groups ----------------------------------------
+
+def shis(ctx):
+    out = []
+    city_s, city_b = ctx.v(shis_key(ctx, TOTAL)), ctx.v(sb_key(ctx, TOTAL))
+    for c in ctx.codes:
+        s, b = ctx.v(shis_key(ctx, c)), ctx.v(sb_key(ctx, c))
+        rest_s, rest_b = city_s - s, city_b - b
+        if b == 0 or rest_b <= 0 or rest_s <= 0:
+            continue
+        e = b * rest_s / rest_b
+        direction = "higher" if s > e else "lower"
+
+        def sentence(pub, lang, q, c=c, direction=direction):
+            n = published(pub, "placements_by_type", district=c, placement_type="shis")
+            per = published(pub, "shis_per_100_sb", district=c)
+            cs, cb = (published(pub, "placements_by_type", district=TOTAL, placement_type="shis"),
+                      published(pub, "placements_by_type", district=TOTAL, placement_type="skyddat_boende"))
+            db = published(pub, "placements_by_type", district=c, placement_type="skyddat_boende")
+            if not (n and per and cs and cb and db) or cb[0] - db[0] <= 0:
+                return None
+            rest = 100 * (cs[0] - n[0]) / (cb[0] - db[0])
+            return t(f"finding.shis.{direction}", lang, name=area_name(ctx, c, lang), n=n[0], per=per[0], lo=per[1],
+                     hi=per[2], rest=rest, q=q_text(q, lang))
+        cells = (shis_key(ctx, c), sb_key(ctx, c), shis_key(ctx, TOTAL), sb_key(ctx, TOTAL))
+        out.append(Candidate("shis", "3", c, direction, poisson_two_sided(s, e), cells, sentence, s / e if e else None,
+                             unit="observerat/förväntat"))
+    return out
+
+
+def shis_pathway(ctx):
+    codes = [c for c in ctx.codes if ctx.v(shis_key(ctx, c)) > 0]
+    if len(codes) < 3:
+        return []
+    k = np.array([ctx.v(shis_key(ctx, c, referring_unit="rvt")) for c in codes])
+    n = np.array([ctx.v(shis_key(ctx, c)) for c in codes])
+    ests = S.proportion_vs_rest(k, n, conf=ctx.conf)
+    out = []
+    for c, e in zip(codes, ests):
+        if math.isnan(e.value):
+            continue
+        direction = "higher" if e.value > 0 else "lower"
+
+        def sentence(pub, lang, q, c=c, direction=direction):
+            share = published(pub, "shis_share_rvt", district=c)
+            city = published(pub, "shis_share_rvt", district=TOTAL)
+            if not (share and city):
+                return None
+            return t(f"finding.shis_pathway.{direction}", lang, name=area_name(ctx, c, lang), share=share[0],
+                     lo=share[1], hi=share[2], city=city[0], q=q_text(q, lang))
+        cells = (shis_key(ctx, c, referring_unit="rvt"), shis_key(ctx, c))
+        out.append(Candidate("shis_pathway", "3", c, direction, e.extra["p"], cells, sentence, e.value, e.lower,
+                             e.upper, "procentenheter"))
+    return out
+
+
+def support(ctx):
+    out = []
+    for g in Q4.FOCUS:
+        e_all = Q4.expected_support(ctx, "applications", g)
+        for c, e in zip(ctx.codes, e_all):
+            o = ctx.v(Q4.support_key(ctx, "applications", c, g))
+            if e <= 0:
+                continue
+            direction = "higher" if o > e else "lower"
+
+            def sentence(pub, lang, q, c=c, g=g, direction=direction):
+                n = published(pub, "applications_by_target", district=c, target_group=g)
+                ex = published(pub, "support_expected", district=c, target_group=g, support="applications")
+                if not (n and ex):
+                    return None
+                key = "none" if n[0] == 0 else direction
+                return t(f"finding.support.{key}", lang, name=area_name(ctx, c, lang), group=t(f"ui.{g}", lang),
+                         n=n[0], expected=ex[0], q=q_text(q, lang))
+            out.append(Candidate("support", "3", c, direction, poisson_two_sided(o, e),
+                                 (Q4.support_key(ctx, "applications", c, g),), sentence, float(o / e),
+                                 unit="observerat/förväntat", extra={"target_group": g}))
+    return out
+
+
+# ---- Question 4: every target group in every district ---------------------------------------------------
+
+def target_groups(ctx):
+    out = []
+    for g in Q4.FOCUS + tuple(x for x in ("hedersrelaterat", "sexuellt_vald") if x not in Q4.FOCUS):
+        e_all = Q4.expected_victims(ctx, g)
+        for c, e in zip(ctx.codes, e_all):
+            o = ctx.v(Q4.victims_tg_key(ctx, c, g))
+            if e <= 0:
+                continue
+            direction = "higher" if o > e else "lower"
+
+            def sentence(pub, lang, q, c=c, g=g, direction=direction):
+                n = published(pub, "victims_by_target_group", district=c, target_group=g)
+                ex = published(pub, "target_group_expected", district=c, target_group=g)
+                if not (n and ex):
+                    return None
+                key = "none" if n[0] == 0 else direction
+                return t(f"finding.target_groups.{key}", lang, name=area_name(ctx, c, lang), group=t(f"ui.{g}", lang),
+                         n=n[0], expected=ex[0], q=q_text(q, lang))
+            out.append(Candidate("target_groups", "4", c, direction, poisson_two_sided(o, e),
+                                 (Q4.victims_tg_key(ctx, c, g),), sentence, float(o / e), unit="observerat/förväntat",
+                                 extra={"target_group": g}))
+    return out
+
+
+# ---- Question 5: especially vulnerable groups -----------------------------------------------------------
+
+VULNERABLE = {"share_65plus": {"age_band": "65+"}, "share_disability": {"disability": "ja"},
+              "share_interpreter": {"interpreter_needed": "ja"}, "share_freda_screening": {"freda_screening": "ja"},
+              "share_freda_risk": {"freda_risk_assessment": "ja"}}
+
+
+def vulnerable(ctx):
+    out = []
+    pop = ctx.population()
+    p65 = pop[pop["age_band"].isin(["65-79", "80+"])].groupby("district")["count"].sum()
+    ptot = pop.groupby("district")["count"].sum()
+    for table, coords in VULNERABLE.items():
+        codes = [c for c in ctx.codes if ctx.v(_vk(ctx, c)) > 0]
+        if len(codes) < 3:
+            continue
+        k = np.array([ctx.v(_vk(ctx, c, **coords)) for c in codes])
+        n = np.array([ctx.v(_vk(ctx, c)) for c in codes])
+        if table == "share_65plus":
+            # Against the district's population: the city's share among victims, scaled by how many of the
+            # district's inhabitants are 65+ compared with the city (exact binomial test).
+            city_share = k.sum() / n.sum()
+            city_pop = float(p65.sum()) / max(float(ptot.sum()), 1.0)
+            pvals, ests = [], []
+            for ki, ni, c in zip(k, n, codes):
+                rel = (float(p65.get(c, 0)) / max(float(ptot.get(c, 0)), 1.0)) / city_pop if city_pop else 1.0
+                p_exp = min(max(city_share * rel, 1e-9), 1 - 1e-9)
+                pvals.append(float(st.binomtest(int(ki), int(ni), p_exp).pvalue))
+                ests.append((100 * ki / ni, 100 * p_exp))
+        else:
+            est = S.proportion_vs_rest(k, n, conf=ctx.conf)
+            pvals = [e.extra.get("p", math.nan) for e in est]
+            ests = [(e.extra.get("share"), e.extra.get("rest_share")) for e in est]
+        for c, p, (share, ref) in zip(codes, pvals, ests):
+            if share is None or ref is None:
+                continue
+            direction = "higher" if share > ref else "lower"
+
+            def sentence(pub, lang, q, c=c, table=table, direction=direction, ref=ref):
+                s = published(pub, table, district=c)
+                if not s:
+                    return None
+                return t(f"finding.vulnerable.{direction}", lang, name=area_name(ctx, c, lang),
+                         what=t(f"ind.{table}.title", lang), share=s[0], lo=s[1], hi=s[2],
+                         ref=ref, reference=t(f"ui.reference_{'population' if table == 'share_65plus' else 'rest'}", lang),
+                         q=q_text(q, lang))
+            out.append(Candidate("vulnerable", "5", c, direction, p, (_vk(ctx, c, **coords), _vk(ctx, c)), sentence,
+                                 share, unit="%", extra={"indicator": table}))
+    return out
+
+
+# ---- Trends ---------------------------------------------------------------------------------------------
+
+def trends(ctx):
+    out = []
+    for a, (p, n_points, rr_value) in ctx.memo.get("trend_p", {}).items():
+        if p is None or math.isnan(p):
+            continue
+        keys = tuple(sb_key(ctx, a, year=str(y)) for y in ctx.inputs.years)
+
+        def sentence(pub, lang, q, a=a, n_points=n_points):
+            rr = published(pub, "sb_trend_rr", district=a)
+            if not rr:
+                return None
+            direction = "up" if rr[0] > 1 else "down"
+            return t(f"finding.trends.{direction}", lang, name=area_name(ctx, a, lang), pct=abs(rr[0] - 1) * 100,
+                     lo=(rr[1] - 1) * 100, hi=(rr[2] - 1) * 100, years=n_points, q=q_text(q, lang))
+        out.append(Candidate("trends", "6", a, "higher" if rr_value > 1 else "lower", p, keys, sentence, rr_value,
+                             unit="kvot per år"))
+    return out
+
+
+KINDS = (placements, grant_rate, stays, shis, shis_pathway, support, target_groups, vulnerable, trends)

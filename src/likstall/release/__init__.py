@@ -1,0 +1,75 @@
+"""Releases: the unit of publication. One immutable, audited snapshot per year of everything
+likstall serves; the report, the workbook, the CSV files, the dashboard and the API read only these.
+
+    likstall.release(db, 2021)              # build, protect jointly with every earlier release, store
+    likstall.draft(db, 2021)                # the same, not stored, marked UTKAST (analysts, admins)
+    likstall.load_release(db, 2021)         # the latest release of 2021 (a `Release`)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .content import Release
+
+__all__ = ["Release", "draft", "list_releases", "load_release", "make_release"]
+
+
+def _connect(db, read_only=False):
+    from ..store.connection import connect
+
+    return connect(db, read_only=read_only)
+
+
+def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False) -> tuple[Release, bool]:
+    """Build the year's release and store it. Returns (release, new): an identical release of the
+    year (same data, history and policy) is not stored twice."""
+    from . import store
+    from .build import build
+
+    con = _connect(db)
+    try:
+        built = build(con, year, policy=policy, revise=revise)
+        rid, version, new = store.save(con, built.content, built.structure, built.frames, built.cells, built.summary)
+        content = store.load_content(con, rid)
+    finally:
+        con.close()
+    return Release(content), new
+
+
+def draft(db: str | Path, year: int, *, policy=None, revise: bool = True) -> Release:
+    """The year as a release would show it today, not stored and marked UTKAST."""
+    from .build import build
+
+    con = _connect(db)
+    try:
+        built = build(con, year, policy=policy, revise=revise, draft=True)
+    finally:
+        con.close()
+    return Release(built.content)
+
+
+def load_release(db: str | Path, year: int | None = None, *, release_id: int | None = None) -> Release | None:
+    """A stored release: by id, else the latest of `year`; None when the year has none."""
+    from . import store
+
+    con = _connect(db, read_only=Path(db).exists())
+    try:
+        if release_id is None:
+            latest = store.latest(con, year)
+            if latest is None:
+                return None
+            release_id = latest["release_id"]
+        return Release(store.load_content(con, release_id))
+    finally:
+        con.close()
+
+
+def list_releases(db: str | Path) -> list[dict]:
+    from . import store
+
+    con = _connect(db, read_only=Path(db).exists())
+    try:
+        return store.list_releases(con)
+    finally:
+        con.close()

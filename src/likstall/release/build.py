@@ -1,0 +1,107 @@
+"""One year's release: from the store (and every earlier release) to the snapshot everything serves.
+
+    inputs (aggregate frames; earlier releases' vintages)   aggregate/frames.py
+      → count tables of the catalogue                        indicators/
+      → joint protection with the history                    disclosure/ladder.py, release/history.py
+      → the gate, derived numbers with declared counts       disclosure/gate.py
+      → findings, sentences, chart values                    findings/, text/
+      → content (JSON), stored once                          release/store.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import asdict, dataclass
+
+from .. import __version__
+from ..aggregate import frames as F
+from ..disclosure.gate import derive, gate
+from ..disclosure.keys import TOTAL, CellKey
+from ..disclosure.ladder import HISTORY_PREFIX, protect_publication
+from ..disclosure.policy import Policy
+from ..errors import LikstallError
+from ..indicators import Context, catalogue, count_registry
+from ..text import both, has
+from . import history as H
+from .content import table_json
+
+
+@dataclass
+class Built:
+    content: dict
+    structure: dict
+    frames: dict
+    cells: list
+    summary: dict
+    context: Context
+
+
+def check_year(con, year: int) -> None:
+    n = con.execute("SELECT count(*) FROM cases WHERE year(opened) = ?", [year]).fetchone()[0]
+    if n == 0:
+        years = [r[0] for r in con.execute("SELECT DISTINCT year(opened) FROM cases ORDER BY 1").fetchall()]
+        raise LikstallError(f"Databasen har inga ärenden för {year}. År med data: "
+                            f"{', '.join(map(str, years)) or 'inga'}.")
+
+
+def _texts(ind_id: str, fields=("title", "unit", "method", "note")) -> dict:
+    out = {}
+    for lang in ("sv", "en"):
+        out[lang] = {f: both(f"ind.{ind_id}.{f}")[lang] for f in fields if has(f"ind.{ind_id}.{f}", lang)}
+    return out
+
+
+def provenance(con) -> dict:
+    loads = con.execute("SELECT load_id, extract_date, files FROM loads ORDER BY load_id").fetchall()
+    synthetic = any(any(f.get("synthetic") for f in json.loads(files)) for _, _, files in loads)
+    return {"loads": [int(r[0]) for r in loads], "extract_date": str(max((r[1] for r in loads), default="")),
+            "extract_dates": sorted({str(r[1]) for r in loads}), "synthetic": synthetic}
+
+
+def build(con, year: int, *, policy: Policy | None = None, revise: bool = False, conf: float = 0.95,
+          draft: bool = False) -> Built:
+    """Build the release of `year` from an open store connection (nothing is written)."""
+    policy = policy or Policy()
+    check_year(con, year)
+    hist = H.load(con)
+    inputs = F.load(con, year, hist.frames, revise=revise)
+    ctx = Context(inputs, policy, conf)
+    from ..aggregate.inputs import quarantine_by_rule
+
+    ctx.memo["quarantine"] = [{"rule": r.rule, "rows": int(r.rows)} for r in quarantine_by_rule(con).itertuples()]
+    registry = count_registry(ctx)
+    own_tables = [n for n in registry.tables]
+    fixed = hist.merge_into(registry)
+    protection = protect_publication(registry, policy, fixed=fixed, history=hist.legacy)
+    districts = ctx.districts
+    meta = {}
+    for ind in catalogue():
+        if ind.kind == "count":
+            meta[ind.id] = {"decimals": 0, "question": ind.question, "texts": _texts(ind.id)}
+    pub = gate(registry, year, policy, protection, regions=dict(zip(districts["code"], districts["region"])),
+               labels=dict(zip(districts["code"], districts["name"])), meta=meta)
+    ctx.publication = pub
+    for ind in catalogue():
+        if ind.kind != "derived":
+            continue
+        t = _texts(ind.id)
+        derive(pub, ind.id, ind.measure, ind.compute(ctx), unit=t["sv"].get("unit", ""), title=t["sv"].get("title", ""),
+               dims=ind.dims, decimals=ind.decimals, method=t["sv"].get("method", ""), question=ind.question, texts=t)
+    from ..findings import build_findings
+
+    findings = build_findings(ctx)
+    from .assemble import assemble
+
+    content = assemble(ctx, findings, provenance(con), draft=draft)
+    structure = H.structure_of(registry)
+    structure["tables"] = [t for t in structure["tables"] if t["name"] in own_tables]
+    cells = []
+    for name in own_tables:
+        t = registry.tables[name]
+        for k, v in t.cells.items():
+            kind = protection.status[k]
+            cells.append((name, k.as_json(), kind, int(v) if kind == "published" else None, int(v)))
+    summary = {"n_cells": pub.audit.n_cells, "n_suppressed": pub.audit.n_suppressed, "passed": pub.audit.passed}
+    return Built(content, structure, inputs.to_json(), cells, summary, ctx)

@@ -1,0 +1,108 @@
+"""Everything released before, as the attacker knows it (DISCLOSURE.md K0, scenario S4).
+
+Every earlier release adds its count cells (with their true values, internal) as fixed cells, and
+its own equations — under its own groups (year spans, regions), rebuilt from the structure it kept
+— to the model the new release is protected in. A cell that two vintages of the data give different
+values (a revised year) is two unknowns: the older one is renamed with its release (`vintage=rN`),
+so each release's equations hold for its own numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..disclosure.attacker import HistoryCell
+from ..disclosure.cells import CountTable, Registry, Relation
+from ..disclosure.keys import OMITTED, PRIMARY, PUBLISHED, SECONDARY, CellKey
+from ..disclosure.ladder import HISTORY_PREFIX
+from . import store
+
+_RANK = {PUBLISHED: 3, PRIMARY: 2, SECONDARY: 2, OMITTED: 0}
+
+
+@dataclass
+class History:
+    releases: list[dict] = field(default_factory=list)
+    legacy: dict[CellKey, HistoryCell] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> dict[tuple[str, int], tuple[int, dict]]:
+        """(frame name, year) → (release id, frame JSON): the latest release that kept it."""
+        out = {}
+        for r in self.releases:
+            for f in r["frames"]["frames"]:
+                out[(f["name"], int(f["year"]))] = (r["release_id"], f["frame"])
+        return out
+
+    def merge_into(self, registry: Registry) -> dict[CellKey, str]:
+        """Add every earlier release's cells and equations to `registry`; return the fixed statuses."""
+        latest: dict[CellKey, int] = dict(registry.values)
+        fixed: dict[CellKey, str] = {}
+        for r in reversed(self.releases):  # newest first: older vintages of a changed cell are renamed
+            rid = r["release_id"]
+            old = _rebuild(r)
+            rename = {}
+            for k, v in old.values.items():
+                if k in latest and latest[k] != v:
+                    rename[k] = CellKey(k.measure, tuple(sorted((*k.coords, ("vintage", f"r{rid}")))))
+                else:
+                    latest.setdefault(k, v)
+            ren = lambda k: rename.get(k, k)  # noqa: E731
+            for name, t in old.tables.items():
+                registry.add_table(CountTable(f"{HISTORY_PREFIX}{rid}:{name}", t.measure, t.unit, t.dims,
+                                              {ren(k): v for k, v in t.cells.items()}, t.title, varying=t.varying,
+                                              row_total=t.row_total, internal=t.internal))
+            registry.extra_relations.extend(Relation(ren(rel.total), tuple(ren(m) for m in rel.members), rel.dim)
+                                            for rel in old.relations())
+            for k, kind in old.__dict__["_kinds"].items():
+                k = ren(k)
+                if kind == OMITTED:
+                    continue
+                if k not in fixed or _RANK[kind] > _RANK[fixed[k]]:
+                    fixed[k] = kind
+        registry._relations_cache = {}
+        return fixed
+
+
+def _rebuild(r: dict) -> Registry:
+    s = r["structure"]
+    reg = Registry()
+    for dim, groups in s["groups"].items():
+        for name, members in groups.items():
+            reg.add_group(dim, name, members)
+    for dim, parts in s["partitions"].items():
+        for whole, p in parts:
+            reg.add_partition(dim, whole, p)
+    for dim, cats in s["categories"].items():
+        reg.add_categories(dim, cats)
+    by_table: dict[str, dict[CellKey, int]] = {}
+    kinds: dict[CellKey, str] = {}
+    for table, cell, kind, _value, true in r["cells"]:
+        k = CellKey.from_json(cell)
+        by_table.setdefault(table, {})[k] = int(true)
+        kinds[k] = kind
+    for t in s["tables"]:
+        reg.add_table(CountTable(t["name"], t["measure"], t.get("unit", ""), tuple(t["dims"]),
+                                 by_table.get(t["name"], {}), t.get("title", ""), varying=t["varying"],
+                                 row_total=t["row_total"], internal=t["internal"]))
+    reg.__dict__["_kinds"] = kinds
+    return reg
+
+
+def structure_of(registry: Registry) -> dict:
+    """What a release keeps of its registry to rebuild its equations later (no values)."""
+    own = [t for n, t in registry.tables.items() if not n.startswith(HISTORY_PREFIX)]
+    return {"tables": [{"name": t.name, "measure": t.measure, "unit": t.unit, "title": t.title, "dims": list(t.dims),
+                        "varying": t.varying, "row_total": t.row_total, "internal": t.internal,
+                        "show_regions": t.show_regions, "cumulative": list(t.cumulative), "tier": t.tier} for t in own],
+            "groups": {d: {g: sorted(m) for g, m in gs.items()} for d, gs in registry.groups.items()},
+            "partitions": {d: [[w, list(p)] for w, p in ps] for d, ps in registry.partitions.items()},
+            "categories": {d: sorted(c) for d, c in registry.categories.items()}}
+
+
+def load(con) -> History:
+    h = History(releases=store.stored_releases(con))
+    for rid, cell, status, value in store.legacy_cells(con):
+        h.legacy[CellKey.from_json(cell)] = HistoryCell(PUBLISHED if status == "published" else "suppressed",
+                                                        None if value is None else int(value), rid)
+    return h
