@@ -134,3 +134,34 @@ def test_moving_seven_year_windows_protect_the_first_year_of_the_new_window():
     assert not (lo == hi) and not (lo >= 1 and hi <= 4), (lo, hi)
     # Protected alone, the second release may well let the union pin it: the history is what matters.
     assert naive.passed
+
+
+def _shis(data):
+    t = table2d("shis", "p", list("abcd"), ["rvt", "ekb", "annan"], data)
+    reg = Registry()
+    reg.add_table(CountTable(t.name, t.measure, t.unit, t.dims, t.cells, varying="group", row_total=TOTAL))
+    prot = protect_publication(reg, Policy())
+    status = {(r, g): prot.status[k(r, g)] for r in [*"abcd", TOTAL] for g in ["rvt", "ekb", "annan", TOTAL]}
+    return prot, status
+
+
+def test_the_worked_example_of_docs_disclosure_md():
+    # The first example of docs/disclosure.md, "Ett genomräknat exempel": the outcome it prints.
+    prot, s = _shis([[2, 0, 0], [6, 3, 0], [5, 4, 2], [7, 5, 6]])
+    assert prot.passed and not prot.steps and prot.displays["shis"].small_rows == {"a"}
+    assert [s["a", g] for g in ("rvt", "ekb", "annan", TOTAL)] == [OMITTED, OMITTED, OMITTED, "primary"]
+    assert [s["b", g] for g in ("rvt", "ekb", "annan", TOTAL)] == ["secondary", "primary", PUBLISHED, "secondary"]
+    assert [s["c", g] for g in ("rvt", "ekb", "annan", TOTAL)] == ["secondary", "primary", "primary", PUBLISHED]
+    assert [s["d", g] for g in ("rvt", "ekb", "annan", TOTAL)] == [PUBLISHED, "secondary", "secondary", PUBLISHED]
+    assert all(s[TOTAL, g] == PUBLISHED for g in ("rvt", "ekb", "annan", TOTAL))
+
+
+def test_the_ladder_example_of_docs_disclosure_md():
+    # The second example: the city's two referrals via ekonomiskt bistånd sit in c and d, one each;
+    # an insider in c who knows its own 1 would know d's (C8). No pattern of district cells avoids
+    # it, so the table is lifted and only the city row is shown, its 2 hidden with a complement.
+    prot, s = _shis([[0, 0, 3], [1, 0, 0], [6, 1, 1], [7, 1, 1]])
+    assert prot.passed
+    assert [(st.table, st.criteria) for st in prot.steps] == [("shis", ("C8",))]
+    assert all(s[r, g] == OMITTED for r in "abcd" for g in ("rvt", "ekb", "annan", TOTAL))
+    assert [s[TOTAL, g] for g in ("rvt", "ekb", "annan", TOTAL)] == [PUBLISHED, "primary", "secondary", PUBLISHED]

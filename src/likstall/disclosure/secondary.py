@@ -190,9 +190,13 @@ class _Protector:
         if cell in self.status and self.status[cell] == PUBLISHED and self.candidate_ok(cell):
             return self.suppress(cell)
         rels = self.by_cell.get(cell, [])
-        for ring in (lambda: rels, lambda: self._next_ring(rels)):  # the wider ring only when needed
+        # The wider ring only when needed, and never the city row: hiding a city cell to protect a district
+        # only moves the problem upwards (in a revised year the cell's own equations may hold nothing but
+        # the earlier release's fixed cells and the city row). When no district or region cell is left,
+        # the audit fails and the fallback ladder lifts the table instead.
+        for ring in (lambda: rels, lambda: self._next_ring(rels)):
             options = {c for rel in ring() for c in (*rel.members, rel.total)}
-            options = [c for c in options if ok(c)]
+            options = [c for c in options if ok(c) and row_level(c) != "city"]
             if options:
                 return self.suppress(min(options, key=self.cost))
         if cell not in self.status:

@@ -74,7 +74,11 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     registry = count_registry(ctx)
     own_tables = [n for n in registry.tables]
     fixed = hist.merge_into(registry)
-    protection = protect_publication(registry, policy, fixed=fixed, history=hist.legacy)
+    # A year made again starts where its latest release ended on the ladder: the same input then gives
+    # the same pattern (and the same tables at the same level), instead of a search from the district
+    # level that the earlier release's fixed cells may steer elsewhere.
+    start = {n: lvl for n, lvl in hist.levels_of(year).items() if n in registry.tables}
+    protection = protect_publication(registry, policy, fixed=fixed, history=hist.legacy, levels=start)
     districts = ctx.districts
     meta = {}
     for ind in catalogue():
@@ -97,6 +101,7 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     content = assemble(ctx, findings, provenance(con), draft=draft)
     structure = H.structure_of(registry)
     structure["tables"] = [t for t in structure["tables"] if t["name"] in own_tables]
+    structure["levels"] = {n: protection.levels[n] for n in own_tables if n in protection.levels}
     cells = []
     for name in own_tables:
         t = registry.tables[name]

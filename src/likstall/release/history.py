@@ -34,6 +34,11 @@ class History:
                 out[(f["name"], int(f["year"]))] = (r["release_id"], f["frame"])
         return out
 
+    def levels_of(self, year: int) -> dict[str, str]:
+        """The ladder level of each table in the latest release of `year` (empty when it has none)."""
+        same = [r for r in self.releases if int(r["year"]) == int(year)]
+        return dict(same[-1]["structure"].get("levels", {})) if same else {}
+
     def merge_into(self, registry: Registry) -> dict[CellKey, str]:
         """Add every earlier release's cells and equations to `registry`; return the fixed statuses."""
         latest: dict[CellKey, int] = dict(registry.values)

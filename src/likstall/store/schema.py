@@ -166,8 +166,6 @@ CREATE TABLE IF NOT EXISTS protection_cache (
     audit VARCHAR NOT NULL            -- JSON: passed, findings, scenarios, notes, iterations
 );
 """
-
-
 def _rebuilt_without_primary_key(table: str) -> str:
     """SQL that rebuilds a v1 table with the same columns, NOT NULL and CHECK rules but no primary key."""
     body = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", SCHEMA_V1, re.S).group(1)
@@ -231,8 +229,6 @@ SCHEMA_V6 = "".join(
 # that it can sit anywhere among later migrations.
 SCHEMA_V7 = "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS district VARCHAR;"
 
-
-
 # Releases as immutable snapshots (format 2): everything a release serves (`content`, compressed
 # JSON), the structure its protection rested on (tables, groups, partitions: so that a later release
 # keeps this one's equations), the aggregate inputs it was built from (`frames`: internal, so that a
@@ -240,16 +236,14 @@ SCHEMA_V7 = "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS district VARCHAR;"
 # (internal: the joint protection of later releases audits this release's hidden cells too).
 # Releases logged by earlier versions keep format NULL and are used as history only.
 SCHEMA_V8 = """
-ALTER TABLE releases ADD COLUMN format INTEGER;
-ALTER TABLE releases ADD COLUMN version INTEGER;
-ALTER TABLE releases ADD COLUMN content BLOB;
-ALTER TABLE releases ADD COLUMN structure BLOB;
-ALTER TABLE releases ADD COLUMN frames BLOB;
-ALTER TABLE release_cells ADD COLUMN table_name VARCHAR;
-ALTER TABLE release_cells ADD COLUMN kind VARCHAR;
-ALTER TABLE release_cells ADD COLUMN true_value BIGINT;
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS format INTEGER;
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS version INTEGER;
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS content BLOB;
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS structure BLOB;
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS frames BLOB;
+ALTER TABLE release_cells ADD COLUMN IF NOT EXISTS table_name VARCHAR;
+ALTER TABLE release_cells ADD COLUMN IF NOT EXISTS kind VARCHAR;
+ALTER TABLE release_cells ADD COLUMN IF NOT EXISTS true_value BIGINT;
 """
-
-
 
 MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8)
