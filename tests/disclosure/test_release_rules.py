@@ -162,6 +162,6 @@ def test_the_ladder_example_of_docs_disclosure_md():
     # it, so the table is lifted and only the city row is shown, its 2 hidden with a complement.
     prot, s = _shis([[0, 0, 3], [1, 0, 0], [6, 1, 1], [7, 1, 1]])
     assert prot.passed
-    assert [(st.table, st.criteria) for st in prot.steps] == [("shis", ("C8",))]
+    assert [st.table for st in prot.steps] == ["shis"] and "C8" in prot.steps[0].criteria
     assert all(s[r, g] == OMITTED for r in "abcd" for g in ("rvt", "ekb", "annan", TOTAL))
     assert [s[TOTAL, g] for g in ("rvt", "ekb", "annan", TOTAL)] == [PUBLISHED, "primary", "secondary", PUBLISHED]

@@ -25,20 +25,30 @@ def setup(demo_store, demo_released, tmp_path, monkeypatch):
     return create_app(db, login_delay=0), token
 
 
-def city_total(client, token) -> tuple[int, int]:
+def city_total(client, token) -> tuple[int, tuple]:
+    """The city's number of known victims and the regions' (None where a revision hides a region: twelve late
+    cases in three districts would otherwise show how many came in one region)."""
     r = client.get("/api/v1/tables?year=2021&table=victims_by_region", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.status_code
     rows = r.json()["rows"]
     city = next(x["value"] for x in rows if x["region"] == "total")
-    regions = sum(x["value"] for x in rows if x["region"] not in ("total", None))
-    return int(city), int(regions)
+    regions = tuple(sorted((x["region"], x["value"]) for x in rows if x["region"] not in ("total", None)))
+    return int(city), regions
+
+
+def consistent(snapshot) -> bool:
+    """One publication: where every region is shown, the regions sum to the city."""
+    city, regions = snapshot
+    values = [v for _, v in regions]
+    return None in values or sum(values) == city
 
 
 def test_readers_see_old_or_new_never_a_mix(setup):
     app, token = setup
     reader = TestClient(app)
-    old, old_regions = city_total(reader, token)
-    assert old == old_regions
+    before = city_total(reader, token)
+    old = before[0]
+    assert None not in [v for _, v in before[1]] and consistent(before)
     # New cases for 2021 in a few districts: the city total will grow by 12.
     rows = "\n".join(f"AR-NEW-{i},P-NEW-{i},{d},2021-06-0{1 + i % 9},K" for i, d in
                      enumerate(["farsta", "bromma", "skarpnack"] * 4))
@@ -89,9 +99,8 @@ def test_readers_see_old_or_new_never_a_mix(setup):
         t.join(timeout=120)
     assert commit.status_code == 303
     assert errors == []
-    assert after[0] == old + 12 and after[0] == after[1]
-    assert seen and all(c == r for c, r in seen)  # each response is one consistent publication
-    assert {c for c, _ in seen} <= {old, old + 12}
+    assert after[0] == old + 12 and consistent(after)
+    assert seen and set(seen) <= {before, after}  # each response is the old release or the new, never a mix
 
 
 def test_a_cli_ingest_in_another_process_while_the_server_serves(setup, tmp_path):
@@ -122,7 +131,8 @@ def test_a_cli_ingest_in_another_process_while_the_server_serves(setup, tmp_path
             except httpx.HTTPError:
                 time.sleep(0.1)
         client = httpx.Client(base_url=base, timeout=60)
-        old, _ = city_total(client, token)
+        before = city_total(client, token)
+        old = before[0]
         folder = tmp_path / "new"
         folder.mkdir()
         rows = "\n".join(f"AR-CLI-{i},P-CLI-{i},{d},2021-07-0{1 + i % 9},K" for i, d in
@@ -159,9 +169,8 @@ def test_a_cli_ingest_in_another_process_while_the_server_serves(setup, tmp_path
             t.join(timeout=120)
         assert ingest.returncode == 0, ingest.stderr
         assert errors == []
-        assert after[0] == old + 9 and after[0] == after[1]
-        assert seen and all(c == r for c, r in seen)
-        assert {c for c, _ in seen} <= {old, old + 9}
+        assert after[0] == old + 9 and consistent(after)
+        assert seen and set(seen) <= {before, after}
     finally:
         server.terminate()
         server.wait(timeout=20)
