@@ -249,77 +249,13 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
                 _check_atoms(res, registry, measure, status, policy, scenario)
 
         if insider:
-            # S2: an insider who knows one small primary cell (v ≤ k) tries the primaries near it.
-            small = {p: registry.values[p] for p in suppressed
-                     if status[p] == PRIMARY and registry.values[p] <= policy.insider_k}
-            pairs = _insider_targets(small, nb, status, reach=1 if fast else 2, aliases=aliases)
-            for p, targets in pairs.items():
-                certifiable = certify and p in base.index
-                if certifiable:
-                    targets = _not_settled_for_insider(base, p, small[p], targets, refine, policy)
-                if not targets:
-                    continue
-                with _insider_model(base, registry, measure, status, policy, p, small[p]) as m:
-                    if certifiable:
-                        # One LP pushes every open target towards what would settle it; its solution
-                        # has x_p = value, so it joins the points `_not_settled_for_insider` reads.
-                        # Repeated for those still open while it settles some (the shared slack of an
-                        # equation lets only so many reach their cap at once).
-                        while targets:
-                            caps = np.array([max(policy.T, registry.values[q] + max(refine, 1)) for q in targets])
-                            if not m.push_up(targets, caps):
-                                break
-                            left = _not_settled_for_insider(base, p, small[p], targets, refine, policy)
-                            if len(left) == len(targets):
-                                break
-                            targets = left
-                    for q in targets:
-                        lo, hi, certain = m.interval(q, refine_below=refine, time_limit=policy.milp_time_limit)
-                        if _insider_pins(lo, hi, certain, policy):
-                            res.findings.append(Finding("C8", "S2", q, lo, hi,
-                                                        f"en insider som känner {p.label()} kan avgränsa cellen"))
-
-        # S3: which cells are primary is known (K2). We publish one symbol for every suppressed cell, so
-        # this knowledge is not available; the intervals are reported for the record, not as FAIL.
+            _scenario_insider(res, registry, measure, status, policy, suppressed, nb, aliases, base, refine,
+                              fast=fast, certify=certify)
         if suppressed and s3:
-            m3 = build_model(registry, measure, status, policy, known_primary=True)
-            res.bounds.setdefault("S3", {})
-            if certify:
-                m3.track(suppressed)
-                m3.observe_if_feasible(_truth(m3, registry))
-                m3.sweep(suppressed, lambda k: _seen_interval(m3, k, 1.5) is not None)
-            for k in suppressed:
-                iv = _seen_interval(m3, k, 1.5) if certify else None
-                if iv is not None:
-                    res.bounds["S3"][k] = CellBounds(k, status[k], iv[0], iv[1], True)
-                    continue
-                lo, hi, certain = m3.interval(k, refine_below=1.5, time_limit=policy.milp_time_limit)
-                if not math.isnan(lo):
-                    res.bounds["S3"][k] = CellBounds(k, status[k], lo, hi, certain)
-
-        # S4: the release history.
+            _scenario_known_primaries(res, registry, measure, status, policy, suppressed, certify=certify)
         if any(h.measure == measure for h in history):
-            m4 = build_model(registry, measure, status, policy, history=history)
-            res.bounds.setdefault("S4", {})
-            if certify:
-                m4.track(audited)
-                m4.sweep(audited, lambda k: _certified(m4, k, status[k], registry.values[k], policy,
-                                                       _refine(refine, status[k], policy)) is not None)
-            for k in audited:
-                iv = _certified(m4, k, status[k], registry.values[k], policy, _refine(refine, status[k], policy)) \
-                    if certify else None
-                if iv is not None:
-                    res.bounds["S4"][k] = CellBounds(k, status[k], iv[0], iv[1], True)
-                    continue
-                lo, hi, certain = m4.interval(k, refine_below=_refine(refine, status[k], policy),
-                                              time_limit=policy.milp_time_limit)
-                if math.isnan(lo):
-                    res.findings.append(Finding("C9", "S4", k, detail="den här publiceringen motsäger en tidigare"))
-                    break
-                res.bounds["S4"][k] = CellBounds(k, status[k], lo, hi, certain)
-                _check_interval(res, "S4", k, status[k], registry.values[k], lo, hi, certain, policy)
-            if check_atoms:
-                _check_atoms(res, registry, measure, status, policy, "S4", history=history)
+            _scenario_history(res, registry, measure, status, policy, audited, history, refine,
+                              check_atoms=check_atoms, certify=certify)
 
     for k, v in registry.values.items():
         if status[k] == PUBLISHED and policy.is_primary(v):
@@ -328,6 +264,82 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
     _check_history(res, registry, status, history)
     _check_utility(res, registry, status, policy)
     return res
+
+
+def _scenario_insider(res, registry, measure, status, policy, suppressed, nb, aliases, base, refine, *, fast, certify):
+    """S2: an insider who knows one small primary cell (v ≤ k) tries the primaries near it."""
+    small = {p: registry.values[p] for p in suppressed
+             if status[p] == PRIMARY and registry.values[p] <= policy.insider_k}
+    pairs = _insider_targets(small, nb, status, reach=1 if fast else 2, aliases=aliases)
+    for p, targets in pairs.items():
+        certifiable = certify and p in base.index
+        if certifiable:
+            targets = _not_settled_for_insider(base, p, small[p], targets, refine, policy)
+        if not targets:
+            continue
+        with _insider_model(base, registry, measure, status, policy, p, small[p]) as m:
+            if certifiable:
+                # One LP pushes every open target towards what would settle it; its solution
+                # has x_p = value, so it joins the points `_not_settled_for_insider` reads.
+                # Repeated for those still open while it settles some (the shared slack of an
+                # equation lets only so many reach their cap at once).
+                while targets:
+                    caps = np.array([max(policy.T, registry.values[q] + max(refine, 1)) for q in targets])
+                    if not m.push_up(targets, caps):
+                        break
+                    left = _not_settled_for_insider(base, p, small[p], targets, refine, policy)
+                    if len(left) == len(targets):
+                        break
+                    targets = left
+            for q in targets:
+                lo, hi, certain = m.interval(q, refine_below=refine, time_limit=policy.milp_time_limit)
+                if _insider_pins(lo, hi, certain, policy):
+                    res.findings.append(Finding("C8", "S2", q, lo, hi,
+                                                f"en insider som känner {p.label()} kan avgränsa cellen"))
+
+
+def _scenario_known_primaries(res, registry, measure, status, policy, suppressed, *, certify):
+    """S3: which cells are primary is known (K2). We publish one symbol for every suppressed cell, so this
+    knowledge is not available; the intervals are reported for the record, not as FAIL."""
+    m3 = build_model(registry, measure, status, policy, known_primary=True)
+    res.bounds.setdefault("S3", {})
+    if certify:
+        m3.track(suppressed)
+        m3.observe_if_feasible(_truth(m3, registry))
+        m3.sweep(suppressed, lambda k: _seen_interval(m3, k, 1.5) is not None)
+    for k in suppressed:
+        iv = _seen_interval(m3, k, 1.5) if certify else None
+        if iv is not None:
+            res.bounds["S3"][k] = CellBounds(k, status[k], iv[0], iv[1], True)
+            continue
+        lo, hi, certain = m3.interval(k, refine_below=1.5, time_limit=policy.milp_time_limit)
+        if not math.isnan(lo):
+            res.bounds["S3"][k] = CellBounds(k, status[k], lo, hi, certain)
+
+
+def _scenario_history(res, registry, measure, status, policy, audited, history, refine, *, check_atoms, certify):
+    """S4: the release history (the legacy releases' published cells as known)."""
+    m4 = build_model(registry, measure, status, policy, history=history)
+    res.bounds.setdefault("S4", {})
+    if certify:
+        m4.track(audited)
+        m4.sweep(audited, lambda k: _certified(m4, k, status[k], registry.values[k], policy,
+                                               _refine(refine, status[k], policy)) is not None)
+    for k in audited:
+        iv = _certified(m4, k, status[k], registry.values[k], policy, _refine(refine, status[k], policy)) \
+            if certify else None
+        if iv is not None:
+            res.bounds["S4"][k] = CellBounds(k, status[k], iv[0], iv[1], True)
+            continue
+        lo, hi, certain = m4.interval(k, refine_below=_refine(refine, status[k], policy),
+                                      time_limit=policy.milp_time_limit)
+        if math.isnan(lo):
+            res.findings.append(Finding("C9", "S4", k, detail="den här publiceringen motsäger en tidigare"))
+            break
+        res.bounds["S4"][k] = CellBounds(k, status[k], lo, hi, certain)
+        _check_interval(res, "S4", k, status[k], registry.values[k], lo, hi, certain, policy)
+    if check_atoms:
+        _check_atoms(res, registry, measure, status, policy, "S4", history=history)
 
 
 def _insider_targets(small, nb: Neighbourhoods, status: dict[CellKey, str], reach: int,
