@@ -58,6 +58,12 @@ class IngestResult:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
+def is_synthetic(paths: Sequence[str | Path]) -> bool:
+    """Files written by `likstall demo-data` (its demo-data.json beside them): every release made from
+    them is marked DEMODATA, so generated numbers are never mistaken for a city's."""
+    return any(((p if p.is_dir() else p.parent) / "demo-data.json").is_file() for p in map(Path, paths))
+
+
 def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
     """Files to read: given files, and the supported files directly inside given folders."""
     files: list[Path] = []
@@ -127,7 +133,7 @@ def ingest(
                 validator.empty_accepted(TABLES[name])
         _drop_raw_staging(con)
         say("Skriver", 0.9)
-        result = _commit(con, staged, by_table, extract, key, ignored)
+        result = _commit(con, staged, by_table, extract, key, ignored, synthetic=is_synthetic(paths))
         result.seconds = round(time.perf_counter() - t0, 3)
         say("Klart", 1.0)
         return result
@@ -178,7 +184,8 @@ def _drop_raw_staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE stg.c_cases DROP COLUMN IF EXISTS _k")
 
 
-def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: list[str]) -> IngestResult:
+def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: list[str], *,
+            synthetic: bool = False) -> IngestResult:
     rows_read = sum(s.rows for s in staged)
     counts = {
         name: dict(con.execute(f"SELECT status, count(*) FROM stg.c_{name} GROUP BY status").fetchall())
@@ -204,7 +211,7 @@ def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: li
         )
     files_info = [
         {"file": s.file, "sha256": s.sha256, "table": s.table, "rows": s.rows,
-         "unknown_columns": [h for h, _ in s.unknown]}
+         "unknown_columns": [h for h, _ in s.unknown], **({"synthetic": True} if synthetic else {})}
         for s in staged
     ]
     per_table = {
