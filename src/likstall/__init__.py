@@ -6,6 +6,7 @@ Public API (each command of the `likstall` tool is also a function here):
     likstall.make_release(db, year)                # the year's release, protected with all earlier ones
     likstall.load_release(db, year)                # a stored release: what every output renders
     likstall.draft(db, year)                       # the same, not stored, marked UTKAST
+    likstall.follow_up(db, year)                   # the latest release, else a draft
     likstall.publish(db, year, out)                # make_release, and write its tables.csv
     likstall.audit(db)                             # the attacker over everything released
     likstall.quarantine(db)                        # the quarantined rows, as a DataFrame
@@ -36,6 +37,7 @@ _LAZY = {
     "load_release": ("likstall.release", "load_release"),
     "draft": ("likstall.release", "draft"),
     "list_releases": ("likstall.release", "list_releases"),
+    "follow_up": ("likstall.release", "follow_up"),
     "catalogue": ("likstall.indicators", "catalogue"),
 }
 

@@ -113,3 +113,16 @@ def test_lifted_tables_show_no_finer_rows_and_say_why(released):
         if rel.publication.tables[table].level == level and level in ("region", "city"):
             title = rel.publication.tables[table].texts["sv"]["title"]
             assert title in notes or not any(title == v.title for v in all_views(rel))
+
+
+def test_follow_up_is_the_latest_release_or_else_a_draft(demo_released, demo_store, tmp_path):
+    import shutil
+
+    import likstall
+
+    fu = likstall.follow_up(demo_released, 2021)
+    assert not fu.is_draft and fu.release_id == likstall.load_release(demo_released, 2021).release_id
+    unreleased = tmp_path / "u.duckdb"
+    shutil.copy(demo_store, unreleased)
+    d = likstall.follow_up(unreleased, 2021)
+    assert d.is_draft and likstall.list_releases(unreleased) == []  # a draft is never stored

@@ -73,3 +73,9 @@ def list_releases(db: str | Path) -> list[dict]:
         return store.list_releases(con)
     finally:
         con.close()
+
+
+def follow_up(db: str | Path, year: int) -> Release:
+    """The year's follow-up as the outputs show it: its latest release, or — when the year has none yet — a
+    draft (marked UTKAST, not stored). Kept for callers of the earlier `likstall.follow_up`."""
+    return load_release(db, year) or draft(db, year)
