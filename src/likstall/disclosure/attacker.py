@@ -177,6 +177,18 @@ class Model:
             return np.zeros(0, dtype=bool)
         return self._points_integral[: self._n_points]
 
+    def _add_below_target_rows(self, h, keys: list[CellKey], cols: list[int]) -> None:
+        """One row per key: column cols[j] − target(keys[j]) ≤ 0 (an added variable held below a target)."""
+        starts, idx, vals = [], [], []
+        for key, col in zip(keys, cols):
+            starts.append(len(idx))
+            idx.append(col); vals.append(1.0)
+            for t in np.asarray(self.target(key), dtype=np.int64):
+                idx.append(int(t)); vals.append(-1.0)
+        k = len(keys)
+        h.addRows(k, np.full(k, -highspy.kHighsInf), np.zeros(k), len(idx), np.asarray(starts, dtype=np.int32),
+                  np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+
     def push_up(self, keys: list[CellKey], caps: np.ndarray) -> bool:
         """One LP that pushes many targets up at once: maximise Σ min(target, cap) (an extra variable
         u ≤ cap with u ≤ target per key, added for this solve and removed after). Unlike maximising
@@ -189,14 +201,7 @@ class Model:
             self._cost_idx = np.array([], dtype=np.int64)
         h.addCols(k, np.ones(k), np.zeros(k), np.asarray(caps, dtype=float), 0,
                   np.zeros(k, dtype=np.int32), np.array([], dtype=np.int32), np.array([], dtype=float))
-        starts, idx, vals = [], [], []
-        for j, key in enumerate(keys):
-            starts.append(len(idx))
-            idx.append(n0 + j); vals.append(1.0)
-            for t in np.asarray(self.target(key), dtype=np.int64):
-                idx.append(int(t)); vals.append(-1.0)
-        h.addRows(k, np.full(k, -highspy.kHighsInf), np.zeros(k), len(idx), np.asarray(starts, dtype=np.int32),
-                  np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+        self._add_below_target_rows(h, keys, [n0 + j for j in range(k)])
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         try:
             h.run()
@@ -223,14 +228,7 @@ class Model:
             self._cost_idx = np.array([], dtype=np.int64)
         h.addCols(1, np.ones(1), np.zeros(1), np.array([float(cap)]), 0, np.zeros(1, dtype=np.int32),
                   np.array([], dtype=np.int32), np.array([], dtype=float))
-        starts, idx, vals = [], [], []
-        for key in var_keys:
-            starts.append(len(idx))
-            idx.append(n0); vals.append(1.0)
-            for t in np.asarray(self.target(key), dtype=np.int64):
-                idx.append(int(t)); vals.append(-1.0)
-        h.addRows(k, np.full(k, -highspy.kHighsInf), np.zeros(k), len(idx), np.asarray(starts, dtype=np.int32),
-                  np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+        self._add_below_target_rows(h, var_keys, [n0] * k)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         try:
             h.run()

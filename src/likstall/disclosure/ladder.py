@@ -17,7 +17,7 @@ from .attacker import AttackResult, HistoryCell
 from .cells import CellKey, Registry
 from .keys import HIDDEN, OMITTED, PRIMARY, is_city_total
 from .policy import Policy
-from .secondary import Protection, protect
+from .secondary import Pattern, Protection, protect
 from .visibility import LEVELS, Display, initial_status, next_level, row_shown
 
 HISTORY_PREFIX = "history:"
@@ -31,7 +31,7 @@ class LadderStep:
 
 
 @dataclass
-class PublicationProtection:
+class PublicationProtection(Pattern):
     status: dict[CellKey, str]
     audit: AttackResult
     levels: dict[str, str]
@@ -42,14 +42,6 @@ class PublicationProtection:
     @property
     def passed(self) -> bool:
         return self.audit.passed
-
-    @property
-    def suppressed(self) -> list[CellKey]:
-        return sorted(k for k, s in self.status.items() if s in HIDDEN)
-
-    def share_suppressed(self) -> float:
-        shown = sum(1 for s in self.status.values() if s != OMITTED)
-        return len(self.suppressed) / shown if shown else 0.0
 
     def as_protection(self) -> Protection:
         return Protection(self.status, self.audit, self.iterations, [])

@@ -29,13 +29,10 @@ from .keys import HIDDEN, OMITTED, PRIMARY, PUBLISHED, SECONDARY, is_city_total,
 from .policy import Policy
 
 
-@dataclass
-class Protection:
+class Pattern:
+    """What a suppression pattern (`status`: cell → status) hides, and which share of the shown cells."""
+
     status: dict[CellKey, str]
-    audit: AttackResult
-    iterations: int
-    relations: list[Relation]
-    because: dict[CellKey, CellKey] = None  # complement → the cell it was hidden to protect
 
     @property
     def suppressed(self) -> list[CellKey]:
@@ -44,6 +41,15 @@ class Protection:
     def share_suppressed(self) -> float:
         shown = sum(1 for s in self.status.values() if s != OMITTED)
         return len(self.suppressed) / shown if shown else 0.0
+
+
+@dataclass
+class Protection(Pattern):
+    status: dict[CellKey, str]
+    audit: AttackResult
+    iterations: int
+    relations: list[Relation]
+    because: dict[CellKey, CellKey] = None  # complement → the cell it was hidden to protect
 
 
 class _Protector:

@@ -75,20 +75,20 @@ def applications_sb(ctx):
 @indicator("sb_ratio_agesex", "placements", "derived", "sb_ratio_agesex", ("district",), decimals=2,
            tests=("tests/stats/test_standardise_reference.py",))
 def sb_ratio_agesex(ctx):
-    a = analysis(ctx)
-    rows = []
-    for c, o, e in zip(a["codes"], a["observed"], a["e_agesex"]):
-        r = S.isr(o, e, conf=ctx.conf, method="phe")
-        rows.append(Row({"district": c}, (sb_key(ctx, c),), r.value, r.lower, r.upper))
-    return rows
+    return _ratio_rows(ctx, "e_agesex")
 
 
 @indicator("sb_ratio_socio", "placements", "derived", "sb_ratio_socio", ("district",), decimals=2,
            finding="placements", tests=("tests/stats/test_standardise_reference.py",))
 def sb_ratio_socio(ctx):
+    return _ratio_rows(ctx, "e_adj")
+
+
+def _ratio_rows(ctx, expected: str) -> list[Row]:
+    """Observed/expected per district (PHE intervals), with `expected` one of the analysis' expected counts."""
     a = analysis(ctx)
     rows = []
-    for c, o, e in zip(a["codes"], a["observed"], a["e_adj"]):
+    for c, o, e in zip(a["codes"], a["observed"], a[expected]):
         r = S.isr(o, e, conf=ctx.conf, method="phe")
         rows.append(Row({"district": c}, (sb_key(ctx, c),), r.value, r.lower, r.upper))
     return rows

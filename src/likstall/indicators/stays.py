@@ -105,28 +105,25 @@ def _n(ctx, a) -> int:
 
 @indicator("los_median", "stays", "derived", "los_median", ("district",), tests=("tests/stats/test_survival_reference.py",))
 def los_median(ctx):
+    return _km_rows(ctx, lambda km: km.median_estimate())
+
+
+def _km_rows(ctx, estimate) -> list[Row]:
+    """One Kaplan–Meier estimate per area (value and interval), resting on the area's stays."""
     rows = []
     for a in ctx.areas:
         km = _km(ctx, a)
         if km is None:
             rows.append(Row({"district": a}, (sb_key(ctx, a),), None, n=0))
             continue
-        m = km.median_estimate()
-        rows.append(Row({"district": a}, (sb_key(ctx, a),), _f(m.value), _f(m.lower), _f(m.upper), n=_n(ctx, a)))
+        e = estimate(km)
+        rows.append(Row({"district": a}, (sb_key(ctx, a),), _f(e.value), _f(e.lower), _f(e.upper), n=_n(ctx, a)))
     return rows
 
 
 @indicator("los_rmst", "stays", "derived", "los_rmst", ("district",), tests=("tests/stats/test_survival_reference.py",))
 def los_rmst(ctx):
-    rows = []
-    for a in ctx.areas:
-        km = _km(ctx, a)
-        if km is None:
-            rows.append(Row({"district": a}, (sb_key(ctx, a),), None, n=0))
-            continue
-        r = km.rmst_estimate(RMST_HORIZON)
-        rows.append(Row({"district": a}, (sb_key(ctx, a),), r.value, r.lower, r.upper, n=_n(ctx, a)))
-    return rows
+    return _km_rows(ctx, lambda km: km.rmst_estimate(RMST_HORIZON))
 
 
 @indicator("los_share_over_60", "stays", "derived", "los_share_over_60", ("district",),

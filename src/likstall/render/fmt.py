@@ -1,38 +1,11 @@
-"""Number formatting for Swedish (and English) outputs: 2 779; 7,0; 25,6 %; 5,0–9,5."""
+"""Number formatting for Swedish (and English) outputs: 2 779; 7,0; 25,6 %; 5,0–9,5.
+
+One implementation, Babel's, in `likstall.text.numbers` (the message catalogues format with it too);
+the renderers use it under this name.
+"""
 
 from __future__ import annotations
 
-import math
+from ..text.numbers import ci, integer, num, pct
 
-from babel.numbers import format_decimal, format_percent
-
-LOCALES = {"sv": "sv_SE", "en": "en_GB"}
-
-
-def _bad(v) -> bool:
-    return v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))
-
-
-def num(v, decimals: int = 1, lang: str = "sv") -> str:
-    if _bad(v):
-        return ""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(round(float(v), decimals), format=pattern, locale=LOCALES[lang])
-
-
-def integer(v, lang: str = "sv") -> str:
-    return "" if _bad(v) else format_decimal(int(round(float(v))), locale=LOCALES[lang])
-
-
-def pct(share, decimals: int = 1, lang: str = "sv") -> str:
-    """A share 0..1 as per cent: 0.256 → '25,6 %'."""
-    if _bad(share):
-        return ""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
-    return format_percent(float(share), format=pattern, locale=LOCALES[lang])
-
-
-def ci(lo, hi, decimals: int = 1, lang: str = "sv") -> str:
-    if _bad(lo) or _bad(hi):
-        return ""
-    return f"{num(lo, decimals, lang)}–{num(hi, decimals, lang)}"
+__all__ = ["ci", "integer", "num", "pct"]
