@@ -5,4 +5,5 @@ cd "$(dirname "$0")"
 scripts/bootstrap.sh
 scripts/system-deps.sh
 scripts/browser-deps.sh
-exec .venv/bin/python -m pytest "$@"
+# On every core (pytest-xdist; each worker builds its own session fixtures). `-n 0` runs in one process.
+exec .venv/bin/python -m pytest -n "${LIKSTALL_TEST_WORKERS:-auto}" "$@"

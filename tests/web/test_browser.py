@@ -157,8 +157,10 @@ def test_analyst_downloads_each_report_format(browser, server):
     ctx, page = logged_in(browser, server, "analytiker")
     page.goto(f"{server}/rapporter")
     for fmt, magic in (("html", b"<!DOCTYPE html>"), ("pdf", b"%PDF"), ("xlsx", b"PK"), ("csv", b"table,")):
-        with page.expect_download() as dl:
-            page.get_by_role("link", name=f"{fmt.upper()} 2021").click()
+        # The first request of a format renders it (the PDF takes tens of seconds on a busy 2-core machine
+        # running the suite on both cores); the default 30 s is a browser limit, not a promise of ours.
+        with page.expect_download(timeout=180_000) as dl:
+            page.get_by_role("link", name=f"{fmt.upper()} 2021").click(timeout=180_000)
         data = Path(dl.value.path()).read_bytes()
         assert data.startswith(magic), fmt
     ctx.close()
