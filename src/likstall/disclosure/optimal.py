@@ -111,7 +111,8 @@ class _Rows:
 class _Problem:
     """The MILP of one measure: free cells, constants, structural cuts, the greedy's pattern."""
 
-    def __init__(self, registry: Registry, policy: Policy, pr: _Protector, greedy: dict[CellKey, str], cost: str):
+    def __init__(self, registry: Registry, policy: Policy, pr: _Protector, greedy: dict[CellKey, str], cost: str,
+                 safe: bool = True):
         self.r, self.p, self.pr = registry, policy, pr
         self.free = sorted(k for k in registry.values if pr.candidate_ok(k))
         # The greedy only hides cells its candidate rule allows; should it ever hide another, that cell
@@ -122,9 +123,10 @@ class _Problem:
         self.cost = cell_costs(registry, pr, self.free, cost)
         self.y_greedy = np.array([1.0 if greedy[k] in HIDDEN else 0.0 for k in self.free])
         self.rows = _Rows(self.pos)
+        self.safe = safe  # the greedy's pattern passed the audit: every cut must keep it feasible
         self.dropped = 0
         self._structural()
-        kept = [row for row in self.rows.rows if _Rows.holds(row, self.y_greedy)]
+        kept = [row for row in self.rows.rows if not safe or _Rows.holds(row, self.y_greedy)]
         self.dropped = len(self.rows.rows) - len(kept)
         self.rows.rows = kept
 
@@ -222,7 +224,7 @@ class _Problem:
         ring2 = ring1 | {c for rel in self.pr._next_ring(rels) for c in (rel.total, *rel.members)}
         for ring in (ring1, ring2):
             idx = sorted(self.pos[c] for c in ring if c in self.pos and y[self.pos[c]] < 0.5)
-            if idx and any(self.y_greedy[j] > 0.5 for j in idx):
+            if idx and (not self.safe or any(self.y_greedy[j] > 0.5 for j in idx)):
                 return ({j: 1.0 for j in idx}, 1.0)
         # No-good: Σ_{y_j=0} y_j + Σ_{y_j=1} (1 − y_j) ≥ 1.
         coefs = {j: (1.0 if y[j] < 0.5 else -1.0) for j in range(len(y))}
@@ -257,11 +259,11 @@ class _Solver:
         vals = np.array([coefs[j] for j in idx], dtype=float)
         self.h.addRow(float(rhs), highspy.kHighsInf, len(idx), idx, vals)
 
-    def solve(self, start: np.ndarray, time_limit: float) -> tuple[np.ndarray | None, bool]:
+    def solve(self, start: np.ndarray | None, time_limit: float) -> tuple[np.ndarray | None, bool]:
         h = self.h
         h.setOptionValue("time_limit", max(time_limit, 0.1))
-        n = len(start)
-        if n:
+        n = len(self.prob.free)
+        if start is not None and n:
             sol = highspy.HighsSolution()
             sol.col_value = start.astype(float).tolist()
             sol.value_valid = True
@@ -283,12 +285,16 @@ def protect_optimal(registry: Registry, policy: Policy | None = None, *,
                     history: dict[CellKey, HistoryCell] | None = None,
                     initial: dict[CellKey, str] | None = None, fixed: dict[CellKey, str] | None = None,
                     time_limit: float = 60.0, cost: str = "log", max_rounds: int = 40,
-                    greedy: Protection | None = None, check_atoms: bool = True) -> OptimalProtection:
+                    greedy: Protection | None = None, check_atoms: bool = True,
+                    rescue: bool = False) -> OptimalProtection:
     """The least costly pattern found within `time_limit` seconds that passes the full audit.
 
     Starts from the greedy (`protect`, or `greedy` if given). When the greedy's pattern fails the
-    audit, it is returned as it is: the fallback ladder then lifts a table, and the MILP runs again
-    on the lifted measure.
+    audit, its result is returned as it is and the fallback ladder lifts a table, as without the MILP;
+    with `rescue`, the MILP first looks for a pattern that passes, within a third of the time limit
+    (the ladder may call it once per step). Off by default: on the generated cities the greedy's
+    failures were insiders who know a small city cell of a breakdown (C8), which no suppression of
+    district cells can mend, and the rescue only cost time.
     """
     policy = policy or Policy()
     history = history or {}
@@ -302,17 +308,24 @@ def protect_optimal(registry: Registry, policy: Policy | None = None, *,
                                  getattr(prot, "because", None) or {}, greedy=greedy, source=source,
                                  seconds=time.perf_counter() - t0, **kw)
 
-    if not greedy.audit.passed:
+    # When the greedy fails, the MILP still looks for a pattern that passes (the ladder would otherwise lift a
+    # table); its cuts then need not spare the greedy's pattern, and the greedy's result is returned as it
+    # is (for the ladder) unless a pattern that passes the full audit is found.
+    safe = greedy.audit.passed
+    if not safe and not rescue:
         return result(greedy, "greedy", log=["the greedy's pattern fails the audit: the ladder decides"])
-    prob = _Problem(registry, policy, pr, greedy.status, cost)
+    prob = _Problem(registry, policy, pr, greedy.status, cost, safe=safe)
     g_cost = prob.value(prob.y_greedy)
     log = [f"{len(prob.free)} free cells, {len(prob.rows.rows)} structural cuts "
-           f"({prob.dropped} the greedy's pattern breaks were left out), greedy cost {g_cost:.3f}"]
-    if not len(prob.free) or not prob.y_greedy.any():
-        return result(greedy, "greedy", cost=g_cost, greedy_cost=g_cost, proven=True, log=log)
+           f"({prob.dropped} the greedy's pattern breaks were left out), greedy cost {g_cost:.3f}"
+           + ("" if safe else ", the greedy's pattern fails the audit")]
+    if not len(prob.free) or (safe and not prob.y_greedy.any()):
+        return result(greedy, "greedy", cost=g_cost, greedy_cost=g_cost, proven=safe, log=log)
+    if not safe:
+        time_limit = time_limit / 3
     solver = _Solver(prob)
-    best_y, best_cost, best_audit = prob.y_greedy, g_cost, greedy.audit
-    start = prob.y_greedy
+    best_y, best_cost, best_audit = prob.y_greedy, (g_cost if safe else math.inf), greedy.audit
+    start = prob.y_greedy if safe else None
     rounds = cuts = 0
     proven = False
     while rounds < max_rounds:
@@ -363,9 +376,9 @@ def protect_optimal(registry: Registry, policy: Policy | None = None, *,
                 solver.add_row(row)
         cuts += len(added)
         log.append(f"round {rounds}: {len(fixable)} findings, {len(added)} cuts")
-        start = best_y
+        start = best_y if math.isfinite(best_cost) else None
     seconds = time.perf_counter() - t0
-    if best_cost < g_cost - 1e-6:
+    if best_cost < (g_cost if safe else math.inf) - 1e-6:
         status = prob.pattern(best_y)
         return OptimalProtection(status, best_audit, greedy.iterations + rounds, pr.relations, {}, greedy=greedy,
                                  source="milp", cost=best_cost, greedy_cost=g_cost, rounds=rounds, cuts=cuts,
@@ -376,9 +389,9 @@ def protect_optimal(registry: Registry, policy: Policy | None = None, *,
 
 
 def optimal_measure(history: dict[CellKey, HistoryCell] | None = None, *, time_limit: float = 60.0,
-                    cost: str = "log"):
+                    cost: str = "log", rescue: bool = False):
     """A `protect_measure` for `protect_publication`: the MILP per measure, with `time_limit` seconds each."""
     def run(reg: Registry, pol: Policy, initial, fixed_):
         return protect_optimal(reg, pol, history=history, initial=initial, fixed=fixed_, time_limit=time_limit,
-                               cost=cost)
+                               cost=cost, rescue=rescue)
     return run
