@@ -104,10 +104,16 @@ def tau_argus(sub: Registry, name: str, method: str, workdir: Path) -> tuple[dic
     ccode = {c: f"c{i:02d}" for i, c in enumerate(sorted({k.get(v) for k in inner}))}
     rows = [{"D": dcode[k.get("district")], "G": ccode[k.get(v)], "one": 1.0}
             for k in inner for _ in range(sub.values[k])]
-    t0 = time.perf_counter()
-    res = tau_protect(rows, ["D", "G"], response="one", safety_rules="FREQ(5,100)", suppress=method,
-                      workdir=str(workdir))
-    seconds = time.perf_counter() - t0
+    workdir.mkdir(parents=True, exist_ok=True)
+    here = os.getcwd()
+    os.chdir(workdir)  # the engine writes its solver logs (CSPlogfile.txt, HiTaS.log …) to the working directory
+    try:
+        t0 = time.perf_counter()
+        res = tau_protect(rows, ["D", "G"], response="one", safety_rules="FREQ(5,100)", suppress=method,
+                          workdir=str(workdir))
+        seconds = time.perf_counter() - t0
+    finally:
+        os.chdir(here)
     df = res.tables[0].dataframe()
     back_d = {c: d for d, c in dcode.items()}
     back_c = {c: g for g, c in ccode.items()}
@@ -147,6 +153,8 @@ def part_a(reg: Registry, policy: Policy, time_limit: float, work: Path, tau_met
         if name not in reg.tables:
             continue
         sub = single_table(reg, name)
+        if not any(sub.values.values()):
+            continue  # an empty table (a city without SHIS placements): τ-Argus cannot read empty microdata
         initial, _ = initial_status(sub, policy, {name: "district"})
         costs = costs_for(sub, policy, initial)
         t0 = time.perf_counter()
