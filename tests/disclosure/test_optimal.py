@@ -200,3 +200,14 @@ def test_protect_publication_with_the_milp():
     assert o.steps == g.steps
     assert all(k.get("district") != TOTAL or k.get("group", TOTAL) != TOTAL or o.status[k] == PUBLISHED
                for k in o.status if k.measure == "p")  # the city total is never hidden
+
+
+def test_publish_refuses_an_unknown_suppression(tmp_path):
+    from typer.testing import CliRunner
+
+    from likstall.cli import app
+
+    r = CliRunner().invoke(app, ["publish", "--db", str(tmp_path / "x.duckdb"), "--year", "2021",
+                                 "--suppression", "snabb"])
+    assert r.exit_code != 0 and "greedy eller optimal" in r.output
+    assert not (tmp_path / "x.duckdb").exists()
