@@ -185,6 +185,8 @@ def publish(
     zeros: Annotated[str, typer.Option("--zeros", help="visible (nollor visas) eller protected")] = "visible",
     revise: Annotated[bool, typer.Option("--revidera", help="Rätta året med dagens data (sena registreringar); "
                                                              "annars visas ett redan publicerat år som förut")] = False,
+    suppression: Annotated[str, typer.Option("--suppression", help="Sekundär undertryckning: greedy (girig, "
+                                                                   "standard) eller optimal (MILP, se docs/disclosure.md)")] = "greedy",
 ) -> None:
     """Skapa årets release: allt som publiceras, skyddat tillsammans med alla tidigare releaser."""
     from .disclosure.policy import Policy
@@ -192,8 +194,11 @@ def publish(
 
     if zeros not in ("visible", "protected"):
         raise typer.BadParameter("visible eller protected", param_hint="--zeros")
+    if suppression not in ("greedy", "optimal"):
+        raise typer.BadParameter("greedy eller optimal", param_hint="--suppression")
     with err.status("Statistik och röjandekontroll …"):
-        r = run(db, year, out_dir, policy=Policy(threshold=threshold, zeros=zeros), revise=revise)
+        r = run(db, year, out_dir, policy=Policy(threshold=threshold, zeros=zeros), revise=revise,
+                suppression=suppression)
     state = "skapad" if r["new_release"] else "oförändrad (samma data, historik och policy som förra)"
     out.print(f"[bold]Release {r['release_id']}[/bold] ({year}, version {r['version']}) {state}: "
               f"{_fmt(r['n_suppressed'])} av {_fmt(r['n_cells'])} antal undertryckta ({_pct(r['share_suppressed'])}); "

@@ -15,12 +15,13 @@ from .errors import LikstallError
 
 
 def publish(db: str | Path, year: int, out: str | Path | None = None, *, policy: Policy | None = None,
-            revise: bool = False) -> dict:
-    """Make (or find) the year's release; with `out`, also write its tables.csv there."""
+            revise: bool = False, suppression: str = "greedy") -> dict:
+    """Make (or find) the year's release; with `out`, also write its tables.csv there. `suppression`:
+    "greedy" (default) or "optimal" (the MILP, see `disclosure.optimal`)."""
     from .release import make_release
     from .render.tables_csv import write_tables_csv
 
-    rel, new = make_release(db, year, policy=policy, revise=revise)
+    rel, new = make_release(db, year, policy=policy, revise=revise, suppression=suppression)
     a = rel.publication.audit
     if not a.passed:  # the ladder always ends in something safe; this means an inconsistent history
         raise LikstallError("Röjandekontrollen kunde inte godkänna releasen (historiken motsäger dagens data). "

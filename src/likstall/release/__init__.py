@@ -21,7 +21,8 @@ def _connect(db, read_only=False):
     return connect(db, read_only=read_only)
 
 
-def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False) -> tuple[Release, bool]:
+def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False,
+                 suppression: str = "greedy") -> tuple[Release, bool]:
     """Build the year's release and store it. Returns (release, new): an identical release of the
     year (same data, history and policy) is not stored twice."""
     from . import store
@@ -29,7 +30,7 @@ def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False
 
     con = _connect(db)
     try:
-        built = build(con, year, policy=policy, revise=revise)
+        built = build(con, year, policy=policy, revise=revise, suppression=suppression)
         rid, version, new = store.save(con, built.content, built.structure, built.frames, built.cells, built.summary)
         content = store.load_content(con, rid)
     finally:
