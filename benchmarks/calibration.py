@@ -33,9 +33,9 @@ NULL_MODES = ("null", "null-socio")
 
 
 def _one(args):
-    mode, seed, n = args
+    mode, seed, n, release = args
     warnings.simplefilter("ignore")  # statsmodels' convergence chatter on small cities
-    return run_city(mode, seed, n, YEARS)
+    return run_city(mode, seed, n, YEARS, release=release)
 
 
 YEARS = list(range(2017, 2022))  # five years: the least for a trend finding
@@ -96,8 +96,10 @@ def tables(cities: list[City]) -> str:
             out.append(f"| {cs[0].truth['description']} | {cs[0].truth['kind']} | {n} | {p['effects']} | "
                        f"{ci(p['raw'], p['effects'])} | {ci(p['found'], p['effects'])} |")
     secs = [c.seconds for c in cities]
-    out.append(f"\n{len(cities)} städer ({', '.join(f'{n} distrikt: {sum(c.n_districts == n for c in cities)}' for n in sizes)}), "
-               f"{sum(secs) / 60:.1f} min beräkning, median {sorted(secs)[len(secs) // 2]:.1f} s per stad.".replace(".", ","))
+    by_size = ", ".join(f"{n} distrikt: {sum(c.n_districts == n for c in cities)}" for n in sizes)
+    timing = f"{sum(secs) / 60:.1f} min beräkning, median {sorted(secs)[len(secs) // 2]:.1f} s per stad".replace(".", ",")
+    path = "ur hela utkastet (med röjandeskydd)" if cities[0].release else "före röjandeskyddet"
+    out.append(f"\n{len(cities)} städer ({by_size}), {timing}; fynd {path}.")
     return "\n".join(out)
 
 
@@ -108,6 +110,8 @@ def main() -> None:
     ap.add_argument("--districts", default="13,30")
     ap.add_argument("--modes", default=",".join(TRUTHS))
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--release", action="store_true",
+                    help="findings from the full draft release (with disclosure protection; ~3× slower)")
     ap.add_argument("--save", type=Path)
     ap.add_argument("--load", type=Path, nargs="*")
     args = ap.parse_args()
@@ -115,8 +119,8 @@ def main() -> None:
         cities = [City(**c) for path in args.load for c in json.loads(path.read_text())]
         print(tables(cities))
         return
-    jobs = [(m, args.first_seed + s, int(n)) for s in range(args.seeds) for n in args.districts.split(",")
-            for m in args.modes.split(",")]
+    jobs = [(m, args.first_seed + s, int(n), args.release) for s in range(args.seeds)
+            for n in args.districts.split(",") for m in args.modes.split(",")]
     t0 = time.perf_counter()
     cities: list[City] = []
     if args.workers > 1:

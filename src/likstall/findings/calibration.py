@@ -1,10 +1,16 @@
 """Calibration of the findings: simulated cities with known truth through the release's own findings code.
 
-One city: `likstall.demo.generate(truth=mode)` writes the files, `likstall.ingest` loads them, and
-`likstall.release.build.build(..., draft=True)` makes the year's draft release exactly as `likstall
-draft`/`follow_up` does (nothing stored). Its findings (`content["findings"]`: Benjamini–Hochberg over
-every candidate of the release, published cells only) are what a release would say. The raw p-values
-are the candidates of the same finding kinds (`kinds.KINDS`) on the same context.
+One city: `likstall.demo.generate(truth=mode)` writes the files and `likstall.ingest` loads them. Then
+either (`release=True`) `likstall.release.build.build(..., draft=True)` makes the year's draft release
+exactly as `likstall draft`/`follow_up` does (nothing stored); its findings (`content["findings"]`:
+Benjamini–Hochberg over every candidate of the release, published cells only) are what a release
+would say. Or (`release=False`, the benchmark's default: the disclosure protection is most of a
+build's time) the same inputs, context, count registry and derived indicators as a build, the same
+candidates (`findings.build.candidates`) and the same Benjamini–Hochberg selection
+(`findings.build.significant`), without the protection and so without its publication check: the
+findings a release would state, before cells it must suppress are left out. A release can only
+state fewer of them (false findings and power alike; both paths are compared on a sample in
+docs/statistics/calibration.md).
 
 Scoring (docs/statistics/calibration.md):
 - a candidate is *null* when its district carries no planted effect (every comparison of a
@@ -41,6 +47,7 @@ class City:
     candidates: list[dict]  # kind, area, direction, p, group, role (null/target/other)
     findings: list[dict]  # kind, area, direction, group, role
     seconds: float
+    release: bool = False  # findings from the full draft release (with protection) or before it
 
 
 def _group(extra: dict | None, c) -> str | None:
@@ -56,15 +63,35 @@ def _role(truth: dict, kind: str, area: str, group: str | None) -> str:
     return "other"
 
 
-def run_city(mode: str, seed: int, n_districts: int = 13, years: list[int] | None = None) -> City:
-    """Generate, ingest and build one known-truth city; its candidates and findings with their roles."""
+def _unprotected(con, year: int):
+    """Inputs, context, count registry and derived indicators as `release.build.build` makes them,
+    without the disclosure protection (no publication)."""
+    from ..aggregate import frames as F
+    from ..disclosure.policy import Policy
+    from ..indicators import Context, catalogue, count_registry
+    from ..release import history as H
+    from ..release.build import check_year
+
+    check_year(con, year)
+    hist = H.load(con)
+    ctx = Context(F.load(con, year, hist.frames, revise=True), Policy(), 0.95)
+    count_registry(ctx)
+    for ind in catalogue():
+        if ind.kind == "derived" and ind.finding:
+            ind.compute(ctx)
+    return ctx
+
+
+def run_city(mode: str, seed: int, n_districts: int = 13, years: list[int] | None = None, *,
+             release: bool = False) -> City:
+    """Generate, ingest and analyse one known-truth city; its candidates and findings with their roles."""
     import time
 
     from ..demo.write import write_demo_data
     from ..ingest.load import ingest
     from ..release.build import build
     from ..store.connection import connect
-    from .kinds import KINDS
+    from .build import candidates, significant
 
     years = years or list(range(2015, 2022))
     t0 = time.perf_counter()
@@ -79,28 +106,34 @@ def run_city(mode: str, seed: int, n_districts: int = 13, years: list[int] | Non
             ingest([root / "data"], db, extract_date=dt.date(years[-1] + 1, 1, 31))
             con = connect(db)
             try:
-                built = build(con, years[-1], revise=True, draft=True)  # as likstall.draft does
+                if release:
+                    built = build(con, years[-1], revise=True, draft=True)  # as likstall.draft does
+                    ctx = built.context
+                    found = [(f, f["q_value"]) for f in built.content["findings"]]
+                else:
+                    ctx = _unprotected(con, years[-1])
+                    found = None
+                cands_all = candidates(ctx)
+                if found is None:
+                    found = [({"kind": c.kind, "district": c.area, "direction": c.direction, **c.extra}, q)
+                             for c, q in significant(cands_all)]
             finally:
                 con.close()
         finally:
             if old_key is None:
                 os.environ.pop("LIKSTALL_KEY_FILE", None)
     truth = summary["truth"]
-    ctx = built.context
     cands = []
-    for kind in KINDS:
-        for c in kind(ctx):
-            if c.p is None or math.isnan(c.p):
-                continue
-            g = _group(c.extra, c)
-            cands.append({"kind": c.kind, "area": c.area, "direction": c.direction, "p": float(c.p), "group": g,
-                          "role": _role(truth, c.kind, c.area, g)})
+    for c in cands_all:
+        g = _group(c.extra, c)
+        cands.append({"kind": c.kind, "area": c.area, "direction": c.direction, "p": float(c.p), "group": g,
+                      "role": _role(truth, c.kind, c.area, g)})
     finds = []
-    for f in built.content["findings"]:
+    for f, q in found:
         g = f.get("target_group") or f.get("indicator")
         finds.append({"kind": f["kind"], "area": f["district"], "direction": f["direction"], "group": g,
-                      "q": f["q_value"], "role": _role(truth, f["kind"], f["district"], g)})
-    return City(mode, seed, n_districts, truth, cands, finds, time.perf_counter() - t0)
+                      "q": q, "role": _role(truth, f["kind"], f["district"], g)})
+    return City(mode, seed, n_districts, truth, cands, finds, time.perf_counter() - t0, release)
 
 
 # ---- summaries ------------------------------------------------------------------------------------------
