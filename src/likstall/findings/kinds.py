@@ -69,9 +69,23 @@ def poisson_two_sided(o: float, e: float) -> float:
 # ---- Question 1: placements, grant rate -----------------------------------------------------------------
 
 def placements(ctx):
+    """Observed against expected after age, sex and socio-economics (leave-one-out model). The test's τ²
+    is estimated without the district tested (as for the grant rate): the τ² of all districts absorbed
+    a district with twice the placements (calibration.md). The funnel is drawn with all districts' τ²."""
     a = Q1.analysis(ctx)
+    o_all, e_all = a["observed"], a["e_adj"]
+    pvals = a["p"]
+    if a["od_estimated"] and len(o_all) >= 4:
+        pvals = []
+        for i in range(len(o_all)):
+            keep = np.arange(len(o_all)) != i
+            try:
+                t2 = S.overdispersion(o_all[keep], e_all[keep], method="CQC").tau2_used
+            except ValueError:
+                t2 = a["od"].tau2_used
+            pvals.append(float(S.Overdispersion.fixed("SR", "CQC", tau2=t2).pvalues(o_all, e_all)[i]))
     out = []
-    for c, o, e, p in zip(a["codes"], a["observed"], a["e_adj"], a["p"]):
+    for c, o, e, p in zip(a["codes"], o_all, e_all, pvals):
         direction = "higher" if o > e else "lower"
 
         def sentence(pub, lang, q, c=c, direction=direction):
@@ -133,10 +147,10 @@ def grant_rate(ctx):
 # ---- Question 2: lengths of stay ------------------------------------------------------------------------
 
 def stays(ctx):
-    """District against the rest of the city: the published RMST difference (to 90 days) and the log-rank
-    test by permutation for small districts; the larger p counts. The RMST z-test alone, with R's rmean
-    variance, flags 12–21 % of districts with 5–8 stays under no difference (calibration.md): a finding
-    is thus a difference whose published interval excludes 0 and that an exact test confirms."""
+    """District against the rest of the city: the published RMST difference (to 90 days) with R's rmean
+    z-test, and the same difference by permutation (RMST pseudo-values); the larger p counts. The z-test
+    alone flags 12–21 % of districts with 5–8 stays under no difference (calibration.md): a finding is
+    thus a difference whose published interval excludes 0 and that the permutation test confirms."""
     if "rmst_p" not in ctx.memo:
         Q2.los_rmst_difference(ctx)
     frame = Q2.stays_frame(ctx)
@@ -146,8 +160,8 @@ def stays(ctx):
     for c, p in ctx.memo.get("rmst_p", {}).items():
         if p is None or math.isnan(p):
             continue
-        lr = S.logrank_vs_rest(all_t, all_e, member == c)["p"]
-        p = max(p, lr) if not math.isnan(lr) else p
+        perm = S.rmst_permutation_vs_rest(all_t, all_e, member == c, Q2.RMST_HORIZON)["p"]
+        p = max(p, perm) if not math.isnan(perm) else p
 
         def sentence(pub, lang, q, c=c):
             d = published(pub, "los_rmst_difference", district=c)
