@@ -37,6 +37,7 @@ def _null_shares(rng, reps=300):
     return z / (4 * reps), f / (4 * reps)
 
 
+@pytest.mark.slow
 def test_fisher_keeps_the_level_where_the_arcsine_test_does_not():
     # 1 200 null comparisons of districts with 4–8 cases at p = 0,75. Binomial SD at 5 % is 0,6
     # percentage points, so 7 % is more than 3 SD above the nominal level: Fisher must stay under it
@@ -67,6 +68,7 @@ def test_logrank_scores_sum_to_survdiff_o_minus_e_and_large_groups_use_survdiff(
         logrank_vs_rest(t, e, np.zeros(300, bool))
 
 
+@pytest.mark.slow
 def test_permutation_logrank_keeps_the_level_with_few_stays():
     # 300 null comparisons of a district with 6 stays against 150: binomial SD at 5 % is 1,3
     # percentage points; the permutation p must stay under 9 % (3 SD). The RMST z-test with R's
@@ -82,3 +84,35 @@ def test_permutation_logrank_keeps_the_level_with_few_stays():
         rmst += rmst_difference(ta, ea, tb, eb, 90).extra["p"] < 0.05
     assert perm / reps <= 0.09
     assert rmst / reps >= 0.10
+
+
+def test_rmst_pseudo_values_are_the_jackknife_of_the_kaplan_meier_rmst():
+    from likstall.stats import kaplan_meier, rmst_pseudo_values
+
+    rng = np.random.default_rng(8)
+    t, e = _draw(rng, 60)
+    theta = rmst_pseudo_values(t, e, 90)
+    full = kaplan_meier(t, e).rmst(90)[0]
+    assert theta.mean() == pytest.approx(full, rel=1e-10)
+    for i in (0, 17, 59):  # θᵢ = n·RMST − (n − 1)·RMST₋ᵢ, by refitting without i
+        keep = np.arange(60) != i
+        assert theta[i] == pytest.approx(60 * full - 59 * kaplan_meier(t[keep], e[keep]).rmst(90)[0], rel=1e-9)
+
+
+def test_rmst_permutation_keeps_the_level_and_finds_a_large_difference():
+    from likstall.stats import rmst_permutation_vs_rest
+
+    rng = np.random.default_rng(34)
+    reps, flags = 300, 0
+    for _ in range(reps):
+        ta, ea = _draw(rng, 6)
+        tb, eb = _draw(rng, 150)
+        g = np.arange(156) < 6
+        flags += rmst_permutation_vs_rest(np.r_[ta, tb], np.r_[ea, eb], g, 90, resamples=400)["p"] < 0.05
+    assert flags / reps <= 0.09  # 3 binomial SD above 5 % at 300 comparisons
+    # Twelve stays four times as long (mean 100 days against 25): far beyond the permutations, so
+    # the p comes from the normal tail and can be small enough for Benjamini–Hochberg over hundreds.
+    ta = np.maximum(1, np.round(rng.gamma(1.6, 100 / 1.6, 12)))
+    tb, eb = _draw(rng, 400)
+    res = rmst_permutation_vs_rest(np.r_[ta, tb], np.r_[np.ones(12, bool), eb], np.arange(412) < 12, 90)
+    assert res["p"] < 1e-4 and res["difference"] > 15
