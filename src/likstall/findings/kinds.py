@@ -60,6 +60,25 @@ def loo_tau2(k, n) -> np.ndarray:
     return out
 
 
+_GH_X, _GH_W = np.polynomial.hermite.hermgauss(24)
+
+
+def poisson_predictive_two_sided(o: float, e: float, logvar: float) -> float:
+    """Two-sided p of an observed count against an expected value that is itself estimated (a model
+    fitted without the unit): O ~ Poisson(μ), log μ ~ N(log e, logvar), the Poisson–lognormal
+    predictive distribution by Gauss–Hermite quadrature (24 nodes). logvar = 0 gives the Poisson p.
+    Without it a district at the edge of the covariates, predicted by extrapolation, was reported with
+    q < 0,001 in cities without any district effect (calibration.md)."""
+    if e <= 0:
+        return math.nan
+    if not (logvar > 0 and math.isfinite(logvar)):
+        return poisson_two_sided(o, e)
+    mu = e * np.exp(math.sqrt(2 * logvar) * _GH_X)
+    w = _GH_W / math.sqrt(math.pi)
+    low, high = float(w @ st.poisson.cdf(o, mu)), float(w @ st.poisson.sf(o - 1, mu))
+    return float(min(1.0, 2 * min(low, high)))
+
+
 def poisson_two_sided(o: float, e: float) -> float:
     if e <= 0:
         return math.nan
@@ -71,10 +90,13 @@ def poisson_two_sided(o: float, e: float) -> float:
 def placements(ctx):
     """Observed against expected after age, sex and socio-economics (leave-one-out model). The test's τ²
     is estimated without the district tested (as for the grant rate): the τ² of all districts absorbed
-    a district with twice the placements (calibration.md). The funnel is drawn with all districts' τ²."""
+    a district with twice the placements (calibration.md); and the expected value's own uncertainty
+    (var of log Ê from the model without the district) widens it. The funnel is drawn with all
+    districts' τ² and no model uncertainty, so a finding can lie just inside its 95 % line."""
     a = Q1.analysis(ctx)
     o_all, e_all = a["observed"], a["e_adj"]
     pvals = a["p"]
+    v_all = a.get("loo_logvar")
     if a["od_estimated"] and len(o_all) >= 4:
         pvals = []
         for i in range(len(o_all)):
@@ -83,7 +105,11 @@ def placements(ctx):
                 t2 = S.overdispersion(o_all[keep], e_all[keep], method="CQC").tau2_used
             except ValueError:
                 t2 = a["od"].tau2_used
-            pvals.append(float(S.Overdispersion.fixed("SR", "CQC", tau2=t2).pvalues(o_all, e_all)[i]))
+            # The expected value's own uncertainty (its model fitted without the district): on the CQC
+            # scale √(O/E) it adds var(log Ê)/4.
+            v = float(v_all[i]) if v_all is not None and math.isfinite(v_all[i]) else 0.0
+            z = (math.sqrt(o_all[i] / e_all[i]) - 1) / math.sqrt(1 / (4 * e_all[i]) + t2 + v / 4)
+            pvals.append(float(2 * st.norm.sf(abs(z))))
     out = []
     for c, o, e, p in zip(a["codes"], o_all, e_all, pvals):
         direction = "higher" if o > e else "lower"
@@ -238,7 +264,9 @@ def support(ctx):
     out = []
     for g in Q4.FOCUS:
         e_all = Q4.expected_support(ctx, "applications", g)
-        for c, e in zip(ctx.codes, e_all):
+        Q4.expected_victims(ctx, g)
+        v_all = ctx.memo.get(("expected_tg_logvar", g), np.zeros(len(e_all)))  # the victims' model's
+        for c, e, v in zip(ctx.codes, e_all, v_all):
             o = ctx.v(Q4.support_key(ctx, "applications", c, g))
             if e <= 0:
                 continue
@@ -252,7 +280,7 @@ def support(ctx):
                 key = "none" if n[0] == 0 else direction
                 return t(f"finding.support.{key}", lang, name=area_name(ctx, c, lang), group=t(f"ui.{g}", lang),
                          n=n[0], expected=ex[0], q=q_text(q, lang))
-            out.append(Candidate("support", "3", c, direction, poisson_two_sided(o, e),
+            out.append(Candidate("support", "3", c, direction, poisson_predictive_two_sided(o, e, v),
                                  (Q4.support_key(ctx, "applications", c, g),), sentence, float(o / e),
                                  unit="observerat/förväntat", extra={"target_group": g}))
     return out
@@ -264,7 +292,8 @@ def target_groups(ctx):
     out = []
     for g in Q4.FOCUS + tuple(x for x in ("hedersrelaterat", "sexuellt_vald") if x not in Q4.FOCUS):
         e_all = Q4.expected_victims(ctx, g)
-        for c, e in zip(ctx.codes, e_all):
+        v_all = ctx.memo.get(("expected_tg_logvar", g), np.zeros(len(e_all)))
+        for c, e, v in zip(ctx.codes, e_all, v_all):
             o = ctx.v(Q4.victims_tg_key(ctx, c, g))
             if e <= 0:
                 continue
@@ -278,7 +307,7 @@ def target_groups(ctx):
                 key = "none" if n[0] == 0 else direction
                 return t(f"finding.target_groups.{key}", lang, name=area_name(ctx, c, lang), group=t(f"ui.{g}", lang),
                          n=n[0], expected=ex[0], q=q_text(q, lang))
-            out.append(Candidate("target_groups", "4", c, direction, poisson_two_sided(o, e),
+            out.append(Candidate("target_groups", "4", c, direction, poisson_predictive_two_sided(o, e, v),
                                  (Q4.victims_tg_key(ctx, c, g),), sentence, float(o / e), unit="observerat/förväntat",
                                  extra={"target_group": g}))
     return out
