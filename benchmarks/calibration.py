@@ -63,7 +63,7 @@ def tables(cities: list[City]) -> str:
     rates = {g: null_rates(cs, kinds) for g, cs in groups.items()}
     out.append("### Falska flaggor per fyndtyp\n")
     out.append("Rå andel = andel nolljämförelser med p < 0,05 (95 % Wilson-intervall); städer = andel städer med "
-               "minst ett falskt fynd av typen efter Benjamini–Hochberg (q < 0,05) och publiceringskontroll.\n")
+               "minst ett falskt fynd av typen efter Benjamini–Hochberg (q < 0,05; med `--release` även publiceringskontroll).\n")
     out.append("| fyndtyp | rå, null | rå, null-socio | rå, nolldistrikt i planterade | städer med falskt fynd, "
                "null + null-socio | städer med falskt fynd, planterade |")
     out.append("|---|---|---|---|---|---|")
@@ -81,7 +81,7 @@ def tables(cities: list[City]) -> str:
         out.append("| " + " | ".join(row) + " |")
     out.append("\n### Styrka för planterade effekter\n")
     out.append("Andel av effektdistrikten som rapporteras av rätt fyndtyp i rätt riktning: rått (p < 0,05) och "
-               "som fynd i utkastet (BH q < 0,05, publicerade celler).\n")
+               "som fynd (BH q < 0,05; med `--release` bara publicerade celler).\n")
     out.append("| planterad effekt | fyndtyp | distrikt | effekter | rå styrka | styrka som fynd |")
     out.append("|---|---|---|---|---|---|")
     sizes = sorted({c.n_districts for c in cities})
