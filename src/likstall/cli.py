@@ -62,23 +62,33 @@ def demo_data(
     districts: Annotated[int, typer.Option(help="Antal stadsdelar (13 = Stockholm, annars syntetiska)")] = 13,
     messy: Annotated[bool, typer.Option("--messy", help="Lägg in realistiska fel")] = False,
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx eller parquet")] = "csv",
+    truth: Annotated[Optional[str], typer.Option("--truth", help="Känd sanning för kalibrering: null, null-socio, "
+                                                 "placements, stays, grant_rate, absent_target_group eller shis_pathway")] = None,
 ) -> None:
     """Skriv det syntetiska demodatasetet enligt importkontraktet."""
-    from .demo.generate import parse_years
+    from .demo.generate import TRUTHS, parse_years
     from .demo.write import FORMATS, write_demo_data
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"välj en av {', '.join(FORMATS)}", param_hint="--format")
     if districts < 1:
         raise typer.BadParameter("minst 1", param_hint="--districts")
+    if truth is not None and truth not in TRUTHS:
+        raise typer.BadParameter(f"välj en av {', '.join(TRUTHS)}", param_hint="--truth")
     try:
         year_list = parse_years(years)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--years") from None
-    summary = write_demo_data(out_dir, seed=seed, years=year_list, districts=districts, messy=messy, fmt=fmt)
+    summary = write_demo_data(out_dir, seed=seed, years=year_list, districts=districts, messy=messy, fmt=fmt,
+                              truth=truth)
     out.print(f"[bold]Syntetiska demodata[/bold] skrivna till {out_dir} (uttagsdatum {summary['extract_date']}):")
     for name, n in summary["rows"].items():
         out.print(f"  {name:<15} {_fmt(n):>10} rader")
+    if "truth" in summary:
+        tr = summary["truth"]
+        where = ", ".join(tr["effect_districts"]) or "inga"
+        out.print(f"Känd sanning: {tr['mode']} ({tr['description']}); stadsdelar med effekt: {where} "
+                  "(står i demo-data.json)")
 
 
 @app.command()

@@ -10,12 +10,19 @@ The model (vectorised with numpy, so `--districts 50000` still runs in seconds):
   means are calibrated exactly to the seed's figures; placements still running at the extract
   date have no end date (right-censored).
 Every identifier is synthetic (person ids "P-…", case ids "AR-…"); nothing is a personnummer.
+
+`truth=` (CLI `--truth`) gives a city with *known truth* for the calibration benchmark
+(`benchmarks/calibration.py`, docs/statistics/calibration.md): every district follows the same model
+(no district effects: the same stays, grant rate, SHIS use and pathway, target-group shares and
+vulnerability shares; victims' ages follow the district's population; no trend over the years),
+optionally with a socio-economic gradient in victims and placements, and one kind of effect planted
+in a recorded set of districts (`DemoData.truth`). The default data (no `truth`) are unchanged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +37,79 @@ VICTIM_AGE_SHARES = np.array([0.025, 0.18, 0.50, 0.22, 0.06, 0.015])  # per AGE_
 VICTIM_AGE_RANGES = ((15, 17), (18, 24), (25, 44), (45, 64), (65, 79), (80, 92))
 POP_AGE_SHARES = np.array([0.20, 0.08, 0.35, 0.23, 0.10, 0.04])
 
+# ---- known truth (calibration) ---------------------------------------------------------------------------
+# mode → (socio-economic gradient?, planted effect: the finding kind that should report it, its direction)
+TRUTHS = {
+    "null": (False, None),
+    "null-socio": (True, None),
+    "placements": (True, ("placements", "higher")),
+    "stays": (True, ("stays", "higher")),
+    "grant_rate": (True, ("grant_rate", "lower")),
+    "absent_target_group": (True, ("target_groups", "lower")),
+    "shis_pathway": (True, ("shis_pathway", "lower")),
+}
+TRUTH_SB_PER_1000 = 0.40  # skyddat boende per 1 000 inhabitants without a gradient
+TRUTH_GRADIENT = 0.22  # log rate of placements per percentage point of economic assistance
+TRUTH_VICTIM_GRADIENT = 0.08  # the same for known victims
+TRUTH_MEAN_DAYS = 25.0
+TRUTH_REFUSED_PER_GRANTED = 0.11  # about 90 % granted
+TRUTH_SHIS_PER_100_SB = 20.0
+TRUTH_SHIS_RVT = 0.75  # SHIS referred by RVT; ekonomiskt bistånd 0,15, others 0,10
+TRUTH_ABSENT_GROUP = "sex_mot_ersattning"
+# The planted effects: placements rate ×2, stays ×4 longer, grant rate 50 %, the group absent, SHIS
+# referred by RVT in 15 % (ekonomiskt bistånd 75 %).
+TRUTH_EFFECT = {"placements": 2.0, "stays": 4.0, "grant_rate": 1.0, "absent_target_group": 0.0, "shis_pathway": 0.15}
+TRUTH_EFFECT_TEXT = {"placements": "placeringar i skyddat boende ×2", "stays": "vistelser ×4 längre",
+                     "grant_rate": "beviljandegrad 50 % (övriga ~90 %)",
+                     "absent_target_group": "målgruppen sex mot ersättning saknas",
+                     "shis_pathway": "SHIS remitteras till 15 % av RVT (övriga 75 %)"}
+
+
+def effect_districts_count(n: int) -> int:
+    """How many districts carry the planted effect: two in a city of 13, three in 30."""
+    return max(1, min(n - 3, max(2, n // 10)))
+
+
+def _truth_frame(d: pd.DataFrame, mode: str, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+    """The district frame of a known-truth city: the same model everywhere, the effect in a few districts."""
+    if mode not in TRUTHS:
+        raise ValueError(f"okänd sanning {mode!r}; välj {', '.join(TRUTHS)}")
+    gradient, planted = TRUTHS[mode]
+    d = d.copy()
+    n = len(d)
+    ea = d["economic_assistance_pct"].to_numpy(float)
+    ea_c = ea - 3.5
+    d["sb_per_1000"] = TRUTH_SB_PER_1000 * (np.exp(TRUTH_GRADIENT * ea_c) if gradient else 1.0)
+    d["victim_weight"] = np.exp(TRUTH_VICTIM_GRADIENT * ea_c) if gradient else np.ones(n)
+    d["mean_days"] = TRUTH_MEAN_DAYS
+    d["long_stays"] = 0
+    d["refused_per_granted"] = TRUTH_REFUSED_PER_GRANTED
+    d["shis_per_100_sb"] = TRUTH_SHIS_PER_100_SB
+    d["shis_rvt"] = TRUTH_SHIS_RVT
+    d["shis_referrer"] = "rvt"
+    d["sex_mot_ersattning"] = True
+    effects: list[str] = []
+    if planted is not None:
+        idx = np.sort(rng.choice(n, effect_districts_count(n), replace=False))
+        effects = [str(c) for c in d["code"].to_numpy()[idx]]
+        size = TRUTH_EFFECT[mode]
+        if mode == "placements":
+            d.loc[idx, "sb_per_1000"] *= size
+        elif mode == "stays":
+            d.loc[idx, "mean_days"] *= size
+        elif mode == "grant_rate":
+            d.loc[idx, "refused_per_granted"] = size
+        elif mode == "absent_target_group":
+            d.loc[idx, "sex_mot_ersattning"] = False
+        elif mode == "shis_pathway":
+            d.loc[idx, "shis_rvt"] = size
+            d.loc[idx, "shis_referrer"] = "ekonomiskt_bistand"
+    truth = {"mode": mode, "socio_gradient": gradient, "kind": planted[0] if planted else None,
+             "direction": planted[1] if planted else None, "effect_districts": effects,
+             "effect": TRUTH_EFFECT.get(mode), "description": TRUTH_EFFECT_TEXT.get(mode, "inga effekter"),
+             "target_group": TRUTH_ABSENT_GROUP if mode == "absent_target_group" else None}
+    return d, truth
+
 
 @dataclass
 class DemoData:
@@ -39,6 +119,7 @@ class DemoData:
     cases: pd.DataFrame
     placements: pd.DataFrame
     extract_date: dt.date
+    truth: dict | None = field(default=None)  # only with generate(truth=…): which districts have which effect
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"districts": self.districts, "population": self.population, "socioeconomics": self.socioeconomics,
@@ -81,15 +162,18 @@ def _district_frame(n: int, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def generate(seed: int = 2021, years: list[int] | None = None, n_districts: int = 13,
-             extract_date: dt.date | None = None) -> DemoData:
+             extract_date: dt.date | None = None, truth: str | None = None) -> DemoData:
     years = years or list(range(2015, 2022))
     final = years[-1]
     extract = extract_date or dt.date(final + 1, 1, 31)
     rng = np.random.default_rng(seed)
     d = _district_frame(n_districts, rng)
     nd = len(d)
-    # Growth over the period: the final year is the calibrated one.
-    year_factor = {y: 1.0 - 0.025 * (final - y) for y in years}
+    known = None
+    if truth is not None:
+        d, known = _truth_frame(d, truth, rng)
+    # Growth over the period: the final year is the calibrated one (no trend with known truth).
+    year_factor = {y: 1.0 if known else 1.0 - 0.025 * (final - y) for y in years}
 
     districts = pd.DataFrame([
         {"code": r.code, "name": r.name, "region": r.region, "year": y,
@@ -126,18 +210,34 @@ def generate(seed: int = 2021, years: list[int] | None = None, n_districts: int 
     per_capita_final = sthlm.KNOWN_VICTIMS_FINAL_YEAR / weight[: len(sthlm.DISTRICTS)].sum() if nd == 13 else \
         sthlm.KNOWN_VICTIMS_FINAL_YEAR / (np.array([x.population for x in sthlm.DISTRICTS]) *
                                           (0.55 + 0.09 * np.array([x.economic_assistance_pct for x in sthlm.DISTRICTS]))).sum()
+    if known:
+        # Log-linear in economic assistance (what the models fit), scaled to the seed's 2 779 in Stockholm.
+        weight = pop * d["victim_weight"].to_numpy(float)
+        sthlm_w = np.array([x.population for x in sthlm.DISTRICTS]) * (
+            np.exp(TRUTH_VICTIM_GRADIENT * (np.array([x.economic_assistance_pct for x in sthlm.DISTRICTS]) - 3.5))
+            if known["socio_gradient"] else 1.0)
+        per_capita_final = sthlm.KNOWN_VICTIMS_FINAL_YEAR / float(np.sum(sthlm_w))
+    pop_shares = np.tile(POP_AGE_SHARES, (nd, 1))
+    pop_shares[d["median_income_tkr"].to_numpy(float) > 400] += np.array([-0.04, 0.01, 0.04, 0.0, -0.01, 0.0])
+    pop_shares /= pop_shares.sum(axis=1, keepdims=True)
+    # With known truth, victims' ages follow the district's population (so the age-standardised
+    # expectations and the 65+ comparison with the population are right under the null).
+    victim_age_p = VICTIM_AGE_SHARES * pop_shares / POP_AGE_SHARES
+    victim_age_p /= victim_age_p.sum(axis=1, keepdims=True)
     case_frames = []
     next_case = 1
     person_pool_start = 1
     for y in years:
         lam = weight * per_capita_final * year_factor[y]
-        counts = np.round(lam).astype(int) if y == final and nd == 13 else rng.poisson(lam)
-        if y == final and nd == 13:
+        exact = y == final and nd == 13 and not known
+        counts = np.round(lam).astype(int) if exact else rng.poisson(lam)
+        if exact:
             counts[np.argmax(counts)] += sthlm.KNOWN_VICTIMS_FINAL_YEAR - counts.sum()
         n = int(counts.sum())
         dist_idx = np.repeat(np.arange(nd), counts)
         opened = _random_dates(rng, y, n, extract)
-        age_band_idx = rng.choice(len(AGE_BANDS), n, p=VICTIM_AGE_SHARES)
+        age_band_idx = (_choice_rows(rng, victim_age_p[dist_idx]) if known
+                        else rng.choice(len(AGE_BANDS), n, p=VICTIM_AGE_SHARES))
         lo = np.array([a for a, _ in VICTIM_AGE_RANGES])[age_band_idx]
         hi = np.array([b for _, b in VICTIM_AGE_RANGES])[age_band_idx]
         age = rng.integers(lo, hi + 1)
@@ -147,6 +247,8 @@ def generate(seed: int = 2021, years: list[int] | None = None, n_districts: int 
         tg_p = tg_p / tg_p.sum(axis=1, keepdims=True)
         tg = _choice_rows(rng, tg_p[dist_idx])
         ea = d["economic_assistance_pct"].to_numpy(float)[dist_idx]
+        if known:  # no district differences in the vulnerability shares
+            ea = np.full(n, 3.5)
         # Repeat victims: about 12 % of cases belong to a person seen in an earlier year.
         repeat = (rng.random(n) < 0.12) & (person_pool_start > 1)
         person_no = np.where(repeat, rng.integers(1, max(person_pool_start, 2), n),
@@ -179,8 +281,9 @@ def generate(seed: int = 2021, years: list[int] | None = None, n_districts: int 
         next_case += n
     cases = pd.concat(case_frames, ignore_index=True)
 
-    placements = _placements(rng, d, cases, years, final, year_factor, extract, calibrate=(nd == 13))
-    return DemoData(districts, population, socio, cases.drop(columns=["_d", "_year"]), placements, extract)
+    placements = _placements(rng, d, cases, years, final, year_factor, extract, calibrate=(nd == 13 and not known),
+                             truth=known is not None)
+    return DemoData(districts, population, socio, cases.drop(columns=["_d", "_year"]), placements, extract, known)
 
 
 def _random_dates(rng, year: int, n: int, extract: dt.date, lo_day: int = 0) -> np.ndarray:
@@ -196,7 +299,8 @@ def _choice_rows(rng, p: np.ndarray) -> np.ndarray:
     return (p.cumsum(axis=1) < u).sum(axis=1).clip(0, p.shape[1] - 1)
 
 
-def _placements(rng, d, cases, years, final, year_factor, extract, *, calibrate: bool) -> pd.DataFrame:
+def _placements(rng, d, cases, years, final, year_factor, extract, *, calibrate: bool,
+                truth: bool = False) -> pd.DataFrame:
     nd = len(d)
     frames = []
     next_id = 1
@@ -217,7 +321,7 @@ def _placements(rng, d, cases, years, final, year_factor, extract, *, calibrate:
         shis = rng.poisson(sb_lam * d["shis_per_100_sb"].to_numpy(float) / 100)
         flats = np.where(d["has_emergency_flats"].to_numpy(bool), rng.poisson(sb_lam * 0.35), 0)
         fortur = rng.poisson(sb_lam * 0.15)
-        refused_sb = rng.poisson(sb_lam * 0.15)
+        refused_sb = rng.poisson(sb_lam * (d["refused_per_granted"].to_numpy(float) if truth else 0.15))
         refused_shis = rng.poisson(shis * 0.1)
 
         kinds = []  # (type, granted, counts per district)
@@ -236,7 +340,10 @@ def _placements(rng, d, cases, years, final, year_factor, extract, *, calibrate:
             year_end = min(np.datetime64(f"{y}-12-31"), ext)
             applied = np.minimum(opened + rng.integers(0, 20, n).astype("timedelta64[D]"), year_end)
             decided = np.minimum(applied + rng.integers(0, 4, n).astype("timedelta64[D]"), year_end)
-            if ptype == "shis":
+            if ptype == "shis" and truth:
+                u, p_rvt = rng.random(n), d["shis_rvt"].to_numpy(float)[dist]
+                referrer = np.where(u < p_rvt, "rvt", np.where(u < 0.90, "ekonomiskt_bistand", "annan"))
+            elif ptype == "shis":
                 referrer = np.where(rng.random(n) < 0.85, d["shis_referrer"].to_numpy(object)[dist], "annan")
                 referrer = np.where(referrer == None, "annan", referrer)  # noqa: E711
             elif ptype == "skyddat_boende":

@@ -27,13 +27,17 @@ socialförvaltningens tjänsteutlåtande (Dnr 1.3.1-297/2022); de är inte offic
 
 
 def write_demo_data(out: str | Path, *, seed: int = 2021, years: list[int] | None = None, districts: int = 13,
-                    messy: bool = False, fmt: str = "csv", extract_date: dt.date | None = None) -> dict:
-    """Generate the demo data set and write one file per table (one workbook for XLSX). Returns a summary."""
+                    messy: bool = False, fmt: str = "csv", extract_date: dt.date | None = None,
+                    truth: str | None = None) -> dict:
+    """Generate the demo data set and write one file per table (one workbook for XLSX). Returns a summary.
+
+    With `truth` (a mode of `generate.TRUTHS`) the city has known truth, recorded under "truth" in
+    demo-data.json (which districts carry which planted effect, and its size)."""
     if fmt not in FORMATS:
         raise ValueError(f"okänt format {fmt!r}; välj {', '.join(FORMATS)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    data = generate(seed=seed, years=years, n_districts=districts, extract_date=extract_date)
+    data = generate(seed=seed, years=years, n_districts=districts, extract_date=extract_date, truth=truth)
     tables = data.tables()
     special: dict[str, dict] = {}
     if messy:
@@ -70,8 +74,11 @@ def write_demo_data(out: str | Path, *, seed: int = 2021, years: list[int] | Non
         "years": f"{(years or [2015])[0]}-{(years or [2021])[-1]}" if years else "2015-2021",
         "rows": {name: int(len(df)) for name, df in tables.items()},
     }
+    if data.truth is not None:
+        summary["truth"] = data.truth
     (out / "LASMIG.txt").write_text(README_SV.format(
-        seed=seed, years=summary["years"], n=districts, messy=", med fel" if messy else "",
+        seed=seed, years=summary["years"], n=districts,
+        messy=(", med fel" if messy else "") + (f", känd sanning {truth}" if truth else ""),
         extract=summary["extract_date"], out=out), encoding="utf-8")
     (out / "demo-data.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary

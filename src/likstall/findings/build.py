@@ -27,20 +27,30 @@ class Candidate:
     extra: dict = field(default_factory=dict)
 
 
-def build_findings(ctx) -> list[dict]:
+def candidates(ctx) -> list[Candidate]:
+    """Every comparison of every finding kind that has a p-value."""
     from .kinds import KINDS
 
     cands: list[Candidate] = []
     for kind in KINDS:
         cands.extend(kind(ctx))
-    cands = [c for c in cands if c.p is not None and not math.isnan(c.p)]
+    return [c for c in cands if c.p is not None and not math.isnan(c.p)]
+
+
+def significant(cands: list[Candidate]) -> list[tuple[Candidate, float]]:
+    """(candidate, q) with q < Q_LEVEL, Benjamini–Hochberg across all candidates, most significant first."""
     if not cands:
         return []
     qs = S.adjust_pvalues([min(max(c.p, 0.0), 1.0) for c in cands])
+    return [(c, float(q)) for c, q in sorted(zip(cands, qs), key=lambda cq: (cq[1], cq[0].kind, cq[0].area))
+            if q < Q_LEVEL]
+
+
+def build_findings(ctx) -> list[dict]:
     pub = ctx.publication
     out = []
-    for c, q in sorted(zip(cands, qs), key=lambda cq: (cq[1], cq[0].kind, cq[0].area)):
-        if q >= Q_LEVEL or not all(pub.is_published(k) for k in c.cells):
+    for c, q in significant(candidates(ctx)):
+        if not all(pub.is_published(k) for k in c.cells):
             continue
         texts = {lang: c.sentence(pub, lang, float(q)) for lang in ("sv", "en")}
         if any(t is None for t in texts.values()):

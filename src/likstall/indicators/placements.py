@@ -44,6 +44,7 @@ def analysis(ctx: Context) -> dict:
         try:
             fit = S.expected_from_model(o, e_agesex, X, family="negbin", leave_one_out=True)
             e_adj = np.maximum(fit.expected_loo, 1e-9)
+            out["loo_logvar"] = fit.expected_loo_logvar
             out["model"] = {"family": "negativ binomial", "covariates": covars,
                             "coef": {k: float(v) for k, v in fit.params.items()},
                             "ci": {k: {"lower": float(r.lower), "upper": float(r.upper)}

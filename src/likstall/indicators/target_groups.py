@@ -45,13 +45,16 @@ def expected_victims(ctx: Context, g: str) -> np.ndarray:
     p = np.array([max(float(pop.get(c, 0)), 1.0) for c in codes])
     o = np.array([ctx.v(victims_tg_key(ctx, c, g)) for c in codes], dtype=float)
     e = o.sum() / p.sum() * p
+    ctx.memo[("expected_tg_logvar", g)] = np.full(len(codes), 1.0 / max(o.sum(), 1.0))  # the city rate's
     socio = ctx.inputs.get("socioeconomics")
     covars = [c for c in COVARIATES if c in getattr(socio, "columns", [])]
     if covars and o.sum() >= 5 and len(codes) > len(covars) + 3:
         X = socio.set_index("district").reindex(codes)[covars]
         X = X.fillna(X.mean())
         try:
-            e = S.expected_from_model(o, p, X, family="poisson", leave_one_out=True).expected_loo
+            fit = S.expected_from_model(o, p, X, family="poisson", leave_one_out=True)
+            e = fit.expected_loo
+            ctx.memo[("expected_tg_logvar", g)] = fit.expected_loo_logvar
         except (ValueError, np.linalg.LinAlgError):
             pass
     ctx.memo[key] = np.maximum(e, 0.0)

@@ -6,7 +6,10 @@ NaN, an infinity, a negative or a fractional count, or sequences of different le
 """
 
 from ._common import Estimate, conf_level, z_value
-from .compare import proportion_vs_rest, rmst_difference
+from .compare import (
+    fisher_vs_rest, logrank_scores, logrank_vs_rest, proportion_vs_rest, rmst_difference, rmst_permutation_vs_rest,
+    rmst_pseudo_values,
+)
 from .counts import Coverage, Trend, adjust_pvalues, coverage, trend
 from .funnel import funnel_limits, funnel_rate_baseline, funnel_significance, proportion_limits
 from .intervals import byar_ci, exact_poisson_ci, mean_ci, poisson_ci, proportion, proportion_ci, rate
@@ -24,8 +27,8 @@ __all__ = [
     "Overdispersion", "Trend", "adjust_pvalues", "byar_ci", "conf_level", "coverage", "cox",
     "detectable_hazard_ratio", "detectable_proportion", "detectable_ratio", "detectable_rmst_difference", "dsr",
     "eb_smooth", "exact_poisson_ci", "expected_by_group", "expected_counts", "expected_from_model", "funnel_limits",
-    "funnel_rate_baseline", "funnel_significance", "isr", "kaplan_meier", "logrank", "marshall_moments", "mean_ci",
+    "fisher_vs_rest", "funnel_rate_baseline", "funnel_significance", "isr", "kaplan_meier", "logrank", "logrank_scores", "logrank_vs_rest", "marshall_moments", "mean_ci",
     "mean_influence", "overdispersion", "poisson_ci", "proportion", "proportion_ci", "proportion_limits",
-    "proportion_thresholds", "proportion_vs_rest", "rate", "ratio_thresholds", "rmst_difference", "trend",
+    "proportion_thresholds", "proportion_vs_rest", "rate", "ratio_thresholds", "rmst_difference", "rmst_permutation_vs_rest", "rmst_pseudo_values", "trend",
     "z_value",
 ]

@@ -119,6 +119,9 @@ class ModelFit:
     pearson_chi2: float
     # With leave_one_out: unit i's expected count from the model fitted without unit i.
     expected_loo: np.ndarray | None = None
+    # With leave_one_out: the variance of log(expected_loo[i]) from that fit, xᵢ'Cov(β̂₋ᵢ)xᵢ (Poisson:
+    # scaled by the fit's Pearson χ²/df when above 1): how uncertain the expected value itself is.
+    expected_loo_logvar: np.ndarray | None = None
 
     @property
     def dispersion(self) -> float:
@@ -185,9 +188,15 @@ def expected_from_model(events, population, covariates: pd.DataFrame | np.ndarra
         if len(y) <= X.shape[1] + 1:
             raise ValueError("leave_one_out needs at least two more units than model parameters")
         loo = np.empty(len(y))
+        loo_var = np.empty(len(y))
         for i in range(len(y)):
             keep = np.arange(len(y)) != i
             r_i, _ = _fit_glm(y[keep], X[keep], offset[keep], family)
             loo[i] = float(np.exp(offset[i] + X[i] @ np.asarray(r_i.params)))
+            scale = 1.0
+            if family == "poisson" and r_i.df_resid > 0:
+                scale = max(1.0, float(r_i.pearson_chi2) / float(r_i.df_resid))
+            v = float(X[i] @ np.asarray(r_i.cov_params()) @ X[i]) * scale
+            loo_var[i] = v if math.isfinite(v) and v >= 0 else 0.0
     return ModelFit(np.asarray(res.fittedvalues, dtype=float), family, params, ci, alpha, float(res.deviance),
-                    float(res.df_resid), float(res.pearson_chi2), loo)
+                    float(res.df_resid), float(res.pearson_chi2), loo, loo_var if leave_one_out else None)
