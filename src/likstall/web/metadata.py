@@ -6,6 +6,11 @@ from __future__ import annotations
 from ..disclosure.keys import TOTAL
 from ..text import has, numbers, t
 
+DIM_WORDS = {"district": "stadsdel", "sex": "kön", "age_band": "åldersgrupp", "target_group": "målgrupp",
+             "placement_type": "insatstyp", "referring_unit": "remitterande enhet", "year": "år", "years": "antal år",
+             "day": "dygn", "decision": "beslut", "stay": "vistelsetid", "ended": "avslutad eller pågående",
+             "support": "stöd", "disability": "funktionsnedsättning", "interpreter_needed": "tolkbehov",
+             "freda_screening": "FREDA kortfrågor", "freda_risk_assessment": "FREDA farlighetsbedömning"}
 LEVEL_WORDS = {"region": "per region (inte per stadsdel)", "city": "bara för hela staden",
                "omitted": "inte alls"}
 
@@ -67,3 +72,7 @@ def values_of(rel, tab) -> list[dict]:
         rows.append({"area": _area(rel, c.key.get("district")), "breakdown": _breakdown(tab, c),
                      "value": value or c.status, "interval": interval, "suppressed": not c.published})
     return rows
+
+
+def dimension_words(dims) -> str:
+    return ", ".join(DIM_WORDS.get(d, d) for d in dims)

@@ -19,6 +19,9 @@ router = APIRouter(include_in_schema=False)
 ORDERS = ("stigande", "fallande")
 ROW_SORTS = ("stadsdel", "region")
 ALL = "alla"
+SHORT = {"overview": "Översikt", "placements": "Fråga 1", "stays": "Fråga 2", "shis": "Fråga 3",
+         "target_groups": "Målgrupper", "vulnerable": "Sårbara grupper", "trends": "Trender",
+         "data_quality": "Datakvalitet"}
 
 
 def spine_of(st, year: int, draft: bool = False):
@@ -96,7 +99,7 @@ def compare_page(request: Request, year: int | None = Query(None), fraga: str = 
     return page(request, user, "compare.html", title=PAGES["jamfor"][0], page="jamfor", year=y,
                 years=st.data_years() if utkast else st.years(), draft=utkast, release_label=rel.label,
                 demodata=bool(rel.provenance.get("synthetic")), spine=spine, groups=groups, rows=rows,
-                questions=[(q, question_title(q)) for q in spine.questions], regions=rel.regions, fraga=fraga,
+                questions=[(q, question_title(q)) for q in spine.questions], short=SHORT, regions=rel.regions, fraga=fraga,
                 region=region, sortera=sortera, ordning=ordning, sort_link=sort_link, filter_link=filter_link,
                 sorted_title=_sorted_title(spine, sortera, ordning), symbols=COMPARISON_SYMBOL,
                 comparisons=COMPARISON_TEXT)
@@ -137,7 +140,7 @@ def indicators_page(request: Request, year: int | None = Query(None), user=Depen
 @router.get("/indikator/{indicator}")
 def indicator_page(request: Request, indicator: str, year: int | None = Query(None), user=Depends(page_user)):
     from ...render.report import provenance_line
-    from ..metadata import disclosure_treatment, values_of
+    from ..metadata import dimension_words, disclosure_treatment, values_of
 
     entry = _catalogue_entry(indicator)
     st = state_of(request)
@@ -150,4 +153,5 @@ def indicator_page(request: Request, indicator: str, year: int | None = Query(No
                 treatment=disclosure_treatment(rel, entry, tab), provenance=provenance_line(rel),
                 created=str(rel.created)[:10], release_label=rel.label, release_id=rel.release_id,
                 demodata=bool(rel.provenance.get("synthetic")), values=values_of(rel, tab) if tab else [],
-                table=tab)
+                table=tab, dimensions=dimension_words(entry["dimensions"]),
+                breakdown=bool(tab) and len(tab.dims) > 1)
