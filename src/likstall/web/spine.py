@@ -164,8 +164,8 @@ def columns_of(rel) -> list[Column]:
             seen.add(ident)
             label = _label(dict(rest), rel.year)
             title = TITLES.get(name) or texts.get("title", tab.title)
-            if tab.kind == "count" and rest and not label:  # a row total: the count itself, not its split
-                title = title.split(" efter ")[0]
+            if tab.kind == "count" and rest:  # the count itself (or one category of it), not its split
+                title = title.split(", efter ")[0].split(" efter ")[0]
             shown = [v for d, v in rest if v != TOTAL and d not in ("year", "years", "support")]
             key = ".".join([name, *shown]) if shown else name
             out.append(Column(key, name, rest, f"{title}: {label}" if label else title, texts.get("unit", tab.unit),
