@@ -364,3 +364,16 @@ def test_every_page_table_links_its_download(reader, releases):
         assert f"/rapporter/2021/tabell/{v.name}.csv" in html and f"/rapporter/2021/tabell/{v.name}.xlsx" in html
         assert reader.get(f"/rapporter/2021/tabell/{v.name}.csv").status_code == 200
     assert "/rapporter/2021/tabell/likstallighet.xlsx" in reader.get("/placeringar").text
+
+
+def test_one_years_files_do_not_remove_another_years(app, reader):
+    """Report files are kept per (release, year): building 2021's table leaves 2020's on disk (it may be
+    being sent right now); only a newer release of the same year makes older files garbage."""
+    st = app.state.likstall
+    a = reader.get("/rapporter/2020/tabell/oversikt.csv")
+    b = reader.get("/rapporter/2021/tabell/oversikt.csv")
+    assert a.status_code == b.status_code == 200 and a.content != b.content
+    folders = {p.name for p in st.reports.root.iterdir()}
+    rid20, rid21 = st.release_key(2020)[1], st.release_key(2021)[1]
+    assert {f"release-{rid20}-2020", f"release-{rid21}-2021"} <= folders
+    assert reader.get("/rapporter/2020/tabell/oversikt.csv").content == a.content

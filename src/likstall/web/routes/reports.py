@@ -49,7 +49,7 @@ async def report_file(request: Request, year: int, fmt: str, user=Depends(page_u
         with computing():
             return Path(write_report(st.follow_up(y), folder, [fmt])[fmt])
 
-    path = await st.reports.get(key, fmt, build)
+    path = await st.reports.get((*key, y), fmt, build)  # the year too: other years' files stay
     await run_in_threadpool(st.log, user, "export", request.url.path, fmt, 200)
     name = path.name if fmt != "csv" else f"tables-{y}.csv"
     return FileResponse(path, media_type=MEDIA[fmt], filename=name)

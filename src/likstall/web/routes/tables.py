@@ -61,6 +61,6 @@ async def table_file(request: Request, year: int, file: str, user=Depends(page_u
         with computing():
             return write_table(st.follow_up(y), views[name], fmt, folder)
 
-    path = await st.reports.get(key, f"tabell-{name}.{fmt}", build)
+    path = await st.reports.get((*key, y), f"tabell-{name}.{fmt}", build)
     await run_in_threadpool(st.log, user, "export", request.url.path, f"{name}.{fmt}", 200)
     return FileResponse(path, media_type=MEDIA[fmt], filename=path.name)
