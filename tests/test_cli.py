@@ -75,3 +75,50 @@ def test_demo_runs_end_to_end(tmp_path):
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "likstall-demo.duckdb").exists()
     assert "karantän" in p.stdout and "Nästa steg" in p.stdout
+
+
+def test_help_is_swedish_around_the_swedish_texts():
+    for args in (("--help",), ("publish", "--help"), ("demo", "--help")):
+        p = run(*args)
+        assert p.returncode == 0
+        assert "Användning:" in p.stdout and "Flaggor" in p.stdout and "Visa den här hjälpen" in p.stdout
+        assert "Show this message" not in p.stdout and "Usage:" not in p.stdout and "Options" not in p.stdout
+    assert "Kommandon" in run("--help").stdout
+    assert "--ersatt" in run("demo", "--help").stdout
+
+
+def test_the_demo_keeps_a_store_that_holds_more_than_it_made(demo_released, tmp_path):
+    """A store with a release the demo did not make and a user: without a terminal to ask in, the demo
+    refuses (exit 2, nothing changed) and says how to go on; what the demo made itself does not count."""
+    import shutil
+
+    from likstall.demo.store_guard import foreign, record
+    from likstall.store.connection import connect
+    from likstall.web.users import add_user
+
+    db = tmp_path / "likstall-demo.duckdb"
+    shutil.copy(demo_released, db)
+    add_user(db, "anna", "admin", None, None)
+    assert foreign(db) == ["1 användare (anna)", "1 releaser som demon inte gjorde (id 1)"]
+    before = db.read_bytes()
+    p = subprocess.run([*LIKSTALL, "demo", "--dir", str(tmp_path)], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=120)
+    assert p.returncode == 2 and "--ersatt" in p.stderr and "anna" in p.stderr and "Inget har ändrats" in p.stderr
+    assert db.read_bytes() == before and not (tmp_path / "likstall-demo-data").exists()
+    con = connect(db)
+    record(con, releases=[1], users=["anna"])
+    con.close()
+    assert foreign(db) == []  # what the demo made it makes again: no question
+
+
+def test_next_steps_name_the_command_as_it_can_be_run(tmp_path, monkeypatch):
+    """After ./demo.sh without an activated venv, `likstall` is not on PATH: the lines say its path."""
+    import likstall.cli as cli
+
+    program = Path(sys.executable).with_name("likstall")
+    monkeypatch.setattr(sys, "argv", [str(program)])
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing called likstall on it
+    said = cli._command()
+    assert said != "likstall" and Path(said).name == "likstall"
+    monkeypatch.setenv("PATH", str(program.parent))
+    assert cli._command() == "likstall"

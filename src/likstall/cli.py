@@ -17,7 +17,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
+from .cli_words import install as _swedish_frame
 from .errors import LikstallError
+
+_swedish_frame()  # "Användning", "Flaggor", "Kommandon" … around the Swedish help texts
 
 app = typer.Typer(
     help="likstall — likställighet i stöd till våldsutsatta: inläsning, statistik och röjandekontroll.",
@@ -47,6 +50,26 @@ def _date(value: Optional[str], option: str) -> Optional[dt.date]:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} är inget datum; skriv ÅÅÅÅ-MM-DD", param_hint=option) from None
+
+
+def _command() -> str:
+    """How the user calls likstall from the shell they are in: `likstall` when that name on PATH is this
+    program, else the path of this program (`.venv/bin/likstall` after `./demo.sh`, without an
+    activated venv), so that every "Nästa steg" line runs as written."""
+    import shutil
+
+    me = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    found = shutil.which("likstall")
+    if me is not None and me.name == "likstall":
+        if found and Path(found).resolve() == me:
+            return "likstall"
+        try:
+            return str(me.relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(me)
+    if found:  # `python -m likstall` with the command installed on PATH
+        return "likstall"
+    return f"{sys.executable} -m likstall"
 
 
 def _progress(enabled: bool):
@@ -128,7 +151,7 @@ def _print_ingest(result, db) -> None:
         out.print(f"[bold]{_fmt(result.quarantined)} rader i karantän[/bold] (en rad kan bryta mot flera regler):")
         for rule, n in sorted(result.by_rule.items(), key=lambda kv: -kv[1]):
             out.print(f"  {_fmt(n):>7}  {rule}: {describe(rule)}")
-        out.print(f"  Se raderna med: likstall quarantine --db {db}")
+        out.print(f"  Se raderna med: {_command()} quarantine --db {db}")
     else:
         out.print("Inga rader i karantän.")
     for f in result.files:
@@ -424,7 +447,7 @@ def serve(
     n = con.execute("SELECT count(*) FROM users WHERE NOT disabled").fetchone()[0]
     con.close()
     if n == 0:
-        err.print(f"Det finns inga användare än. Skapa en administratör först: likstall user add NAMN --role admin --db {db}")
+        err.print(f"Det finns inga användare än. Skapa en administratör först: {_command()} user add NAMN --role admin --db {db}")
     out.print(f"likstall på http://{host}:{port}/ (avsluta med Ctrl+C)")
     uvicorn.run(create_app(db, https_only=behind_tls, allowed_hosts=allowed_host), host=host, port=port,
                 log_level="warning", access_log=False)
@@ -436,15 +459,30 @@ def demo(
     seed: Annotated[int, typer.Option(help="Slumpfrö")] = 2021,
     serve_after: Annotated[bool, typer.Option("--serve", help="Starta webbgränssnittet efteråt")] = False,
     port: Annotated[int, typer.Option(help="Port för --serve")] = 8000,
+    replace: Annotated[bool, typer.Option("--ersatt", help="Ersätt demodatabasen utan att fråga, också när "
+                                          "den har användare, API-nycklar eller releaser som demon inte gjorde")] = False,
 ) -> None:
     """Huvudjobbet på demodata: skapa data, läs in dem och visa vad som hände."""
     from .demo.write import write_demo_data
     from .ingest.load import ingest as run
 
+    from .demo.store_guard import foreign
+
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir, db = workdir / DEMO_DIR, workdir / DEMO_DB
     if db.exists():
-        db.unlink()  # the demo starts from scratch every time
+        # The demo starts from scratch every time; what someone added since the last run is not thrown
+        # away without asking (and never without a terminal to ask in, unless --ersatt says so).
+        lost = foreign(db)
+        if lost and not replace:
+            said = f"{db} innehåller {', '.join(lost)}, som försvinner om demon börjar om."
+            if not sys.stdin.isatty():
+                raise LikstallError(f"{said} Kör med --ersatt för att ersätta databasen, eller med --dir en annan "
+                                    "mapp. Inget har ändrats.")
+            if not typer.confirm(f"{said} Ersätta databasen?", default=False):
+                err.print("Inget har ändrats.")
+                raise typer.Exit(1)
+        db.unlink()
     wal = Path(str(db) + ".wal")
     if wal.exists():
         wal.unlink()
@@ -462,13 +500,16 @@ def demo(
 
     rep_dir = workdir / "likstall-demo-rapport"
     out.print("[bold]3. Releaser[/bold] för 2020 och 2021, skyddade tillsammans (2021 tar 2020 som känt)")
+    made = []
     for y in (2020, 2021):
         with err.status(f"Release {y}: statistik och röjandekontroll …"):
             p = make(db, y)
+        made.append(p["release_id"])
         out.print(f"   release {p['release_id']} ({y}): {_fmt(p['n_suppressed'])} av {_fmt(p['n_cells'])} antal "
                   f"undertryckta ({_pct(p['share_suppressed'])}); {len(p['findings'])} fynd")
         for table, level, crit in p["steps"]:
             out.print(f"     {table}: redovisas {LEVELS_SV.get(level, level)} (kriterier {', '.join(crit)})")
+    _record_demo(db, releases=made)
     out.print(f"[bold]4. Årsuppföljning 2021[/bold] ur releasen till {rep_dir}")
     with _progress(sys.stderr.isatty()) as progress:
         task = progress.add_task("Uppföljning", total=None)
@@ -476,12 +517,15 @@ def demo(
     for fmt_name, path in r["written"].items():
         out.print(f"   {fmt_name:<5} {path}")
     out.print(f"   Öppna rapporten: {r['written'].get('html')}")
-    out.print("[bold]Nästa steg[/bold]")
-    for cmd, what in ((f"likstall quarantine --db {db}", "raderna i karantän och varför"),
-                      (f"likstall audit --db {db}", "röjandegranskningen av allt som publicerats"),
-                      (f"likstall releases --db {db}", "releaserna i databasen"),
-                      ("likstall schema", "importkontraktet"),
-                      ("likstall demo --serve", "webbgränssnittet med en demoinloggning")):
+    me = _command()
+    out.print("[bold]Nästa steg[/bold]" + ("" if me == "likstall" else
+              " (eller [bold]source .venv/bin/activate[/bold], så räcker det att skriva likstall)"
+              if me.endswith(".venv/bin/likstall") else ""))
+    for cmd, what in ((f"{me} quarantine --db {db}", "raderna i karantän och varför"),
+                      (f"{me} audit --db {db}", "röjandegranskningen av allt som publicerats"),
+                      (f"{me} releases --db {db}", "releaserna i databasen"),
+                      (f"{me} schema", "importkontraktet"),
+                      (f"{me} demo --serve", "webbgränssnittet med en demoinloggning")):
         out.print(f"  {cmd:<58} # {what}", highlight=False)
     if serve_after:
         import secrets as _secrets
@@ -490,9 +534,21 @@ def demo(
 
         password = _secrets.token_urlsafe(12)
         add_user(db, "demo", "admin", None, password)
+        _record_demo(db, users=["demo"])
         out.print(f"[bold]5. Webbgränssnittet[/bold]: logga in som [bold]demo[/bold] med lösenordet [bold]{password}[/bold] "
                   "(slumpat för den här körningen).")
         serve(db=db, host="127.0.0.1", port=port)
+
+
+def _record_demo(db: Path, **made) -> None:
+    from .demo.store_guard import record
+    from .store.connection import connect
+
+    con = connect(db)
+    try:
+        record(con, **made)
+    finally:
+        con.close()
 
 
 def main() -> None:

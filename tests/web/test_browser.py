@@ -40,8 +40,11 @@ def free_port() -> int:
 def server(demo_released, tmp_path_factory):
     assert AXE.exists(), "axe-core is missing: run scripts/browser-deps.sh (./test.sh does)"
     assert Path("/usr/bin/chromium").exists(), "Chromium is missing: run scripts/browser-deps.sh"
+    from likstall.release import make_release
+
     db = tmp_path_factory.mktemp("browser") / "web.duckdb"
     shutil.copy(demo_released, db)
+    make_release(db, 2020)  # a second release: the district pages show a change since the release before
     for role, (name, district) in USERS.items():
         add_user(db, name, role, district, PASSWORD)
     port = free_port()
@@ -163,4 +166,39 @@ def test_analyst_downloads_each_report_format(browser, server):
             page.get_by_role("link", name=f"{fmt.upper()} 2021").click(timeout=180_000)
         data = Path(dl.value.path()).read_bytes()
         assert data.startswith(magic), fmt
+    ctx.close()
+
+
+def test_the_comparing_pages_work_without_script_and_are_accessible(browser, server):
+    """The overview filtered with the GET form (no JavaScript), sorted by a link, an indicator's metadata
+    page and a district's profile across releases: axe finds nothing, and each is photographed."""
+    ctx, page = logged_in(browser, server, "lasare")
+    page.goto(f"{server}/jamfor")
+    assert page.locator("table.spine").count() >= 6 and axe_violations(page) == []
+    page.screenshot(path=str(SHOTS / "lasare_jamfor.png"), full_page=True)
+    page.select_option("#fraga", "placements")
+    page.select_option("#region", index=1)
+    page.get_by_role("button", name="Visa").click()
+    page.wait_for_url("**fraga=placements**")
+    assert page.locator("table.spine").count() == 1
+    page.get_by_role("link", name="Sortera efter Placeringar i skyddat boende: observerat/förväntat efter ålder, kön "
+                                   "och socioekonomi, fallande").click()
+    page.wait_for_url("**sortera=sb_ratio_socio**")
+    assert page.locator("th[aria-sort=descending]").count() == 1
+    assert axe_violations(page) == []
+    page.screenshot(path=str(SHOTS / "lasare_jamfor_fraga1_sorterad.png"), full_page=True)
+    page.locator("table.spine thead a", has_text="Andel beviljade").first.click()
+    page.wait_for_url("**/indikator/sb_grant_rate**")
+    assert "Täljare" in page.locator("main").inner_text() and axe_violations(page) == []
+    page.screenshot(path=str(SHOTS / "lasare_indikator_sb_grant_rate.png"), full_page=True)
+    page.goto(f"{server}/indikatorer")
+    assert axe_violations(page) == []
+    page.goto(f"{server}/stadsdel/farsta")
+    text = page.locator("main").inner_text()
+    assert "Förändring 2020–2021" in text and axe_violations(page) == []
+    page.screenshot(path=str(SHOTS / "lasare_stadsdel_farsta.png"), full_page=True)
+    with page.expect_download() as dl:
+        page.goto(f"{server}/rapporter")
+        page.get_by_role("link", name="likstallighet.xlsx").click()
+    assert Path(dl.value.path()).read_bytes().startswith(b"PK")
     ctx.close()

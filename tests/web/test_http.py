@@ -76,6 +76,13 @@ ROLE_TABLE = {
     "/rapporter/2021/csv": (200, 200, 200, 200),
     "/stadsdel/farsta": (200, 200, 200, 200),
     "/stadsdel/bromma": (200, 200, 200, 200),
+    "/jamfor": (200, 200, 200, 200),
+    "/jamfor?utkast=1": (200, 200, 403, 403),
+    "/indikatorer": (200, 200, 200, 200),
+    "/indikator/rate_sb": (200, 200, 200, 200),
+    "/rapporter/2021/tabell/oversikt.csv": (200, 200, 200, 200),
+    "/rapporter/2021/tabell/oversikt.xlsx": (200, 200, 200, 200),
+    "/rapporter/2020/tabell/oversikt.csv": (404, 404, 404, 404),  # data, but no release
     "/karantan": (200, 200, 200, 403),
     "/import": (200, 403, 403, 403),
     "/anvandare": (200, 403, 403, 403),
@@ -106,6 +113,10 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 
 TEMPLATES = {"/stadsdel/farsta": "/stadsdel/{code}", "/stadsdel/bromma": "/stadsdel/{code}",
+             "/indikator/rate_sb": "/indikator/{indicator}",
+             "/rapporter/2021/tabell/oversikt.csv": "/rapporter/{year}/tabell/{file}",
+             "/rapporter/2021/tabell/oversikt.xlsx": "/rapporter/{year}/tabell/{file}",
+             "/rapporter/2020/tabell/oversikt.csv": "/rapporter/{year}/tabell/{file}",
              "/rapporter/2021/csv": "/rapporter/{year}/{fmt}", "/anvandare/extra/logga-ut": "/anvandare/{username}/logga-ut"}
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}  # tested in test_login and test_sessions
 

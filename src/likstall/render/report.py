@@ -198,32 +198,45 @@ def _findings_rows(fu: FollowUp) -> list[dict]:
              "q_value": f.q_value, "unit": f.unit} for f in fu.findings]
 
 
+def view_csv(v: View, lang: str = "sv", preamble: tuple[str, ...] = ()) -> bytes:
+    """One view as CSV for Swedish Excel: `;`, decimal comma, UTF-8 with BOM, the flat columns of the
+    workbook (value, lower, upper, n, status). Numbers are written plainly, so they read back as numbers
+    (`pandas.read_csv(sep=";", decimal=",", skiprows=len(preamble))`); only text goes through the formula
+    guard. `preamble`: lines above the header (the provenance of a downloaded table), one cell each."""
+    cols = flat_columns(v, lang)
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    for line in preamble:
+        w.writerow([neutralise(line)])
+    w.writerow([neutralise(c.header) for c in cols])
+    for row in v.rows:
+        out = []
+        for c in cols:
+            val = flat_value(row[c.index], c) if c.index < len(row) else None
+            if val is None:
+                out.append("")
+            elif c.numeric:
+                out.append(f"{val:.{0 if isinstance(val, int) else c.decimals}f}".replace(".", ","))
+            else:
+                out.append(val if c.part == "status" else neutralise(val))
+        w.writerow(out)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
 def write_view_csvs(fu: FollowUp, folder: Path, views: list[View] | None = None) -> list[str]:
-    """Per-table CSVs for Swedish Excel: `;`, decimal comma, UTF-8 with BOM. The same flat columns as the
-    workbook (value, lower, upper, n, status): numbers are written plainly, so they read back as numbers
-    (`pandas.read_csv(sep=";", decimal=",")`); only text goes through the formula guard."""
+    """Per-table CSVs (`view_csv`) of every view, one file each, without a preamble: the header is the first row."""
     lang = fu.settings.lang
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for v in views or all_views(fu):
-        cols = flat_columns(v, lang)
-        buf = io.StringIO()
-        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-        w.writerow([neutralise(c.header) for c in cols])
-        for row in v.rows:
-            out = []
-            for c in cols:
-                val = flat_value(row[c.index], c) if c.index < len(row) else None
-                if val is None:
-                    out.append("")
-                elif c.numeric:
-                    out.append(f"{val:.{0 if isinstance(val, int) else c.decimals}f}".replace(".", ","))
-                else:
-                    out.append(val if c.part == "status" else neutralise(val))
-            w.writerow(out)
-        atomic_write(folder / f"{v.name}.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"))
+        atomic_write(folder / f"{v.name}.csv", view_csv(v, lang))
         names.append(f"{v.name}.csv")
     return names
+
+
+def provenance_lines(fu: FollowUp) -> tuple[str, ...]:
+    """What a downloaded table says about itself: the provenance line, and DEMODATA when it is synthetic."""
+    return (*_banner(fu), provenance_line(fu))
 
 
 def write_findings_csv(fu: FollowUp, path: Path) -> None:

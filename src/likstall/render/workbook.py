@@ -325,12 +325,12 @@ def _findings_sheet(ws, findings: list[dict], lang: str) -> None:
         ws.column_dimensions[col].width = width
 
 
-def _view_sheet(ws, v: View, lang: str) -> None:
+def _view_sheet(ws, v: View, lang: str, marks: list[str] = ()) -> None:
     from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
 
     cols = flat_columns(v, lang)
-    ws["A1"] = neutralise(v.title)
+    ws["A1"] = neutralise(" — ".join([v.title, *marks]))
     _bold(ws["A1"], 12)
     _header_row(ws, 2, [c.header for c in cols])
     right = Alignment(horizontal="right")
@@ -355,3 +355,51 @@ def _view_sheet(ws, v: View, lang: str) -> None:
     ws.freeze_panes = "B3"  # the header row and the district column stay in view
     for j, col in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(j)].width = 26 if col.part in ("label", "text") else 14
+
+
+def table_workbook(v: View, lang: str, preamble: tuple[str, ...], when) -> bytes:
+    """One view as a workbook of its own: the view's sheet as in the whole workbook (title in row 1 with
+    the DEMODATA mark when there is one, headers in row 2, frozen, with a filter; numbers as numbers)
+    and a sheet "Om tabellen" with the provenance and the note. `when` (the release's time) is written as
+    the file's time, so the same release gives the same bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_name(v, lang, set())
+    marks = [p for p in preamble if p.startswith(("DEMODATA", "DEMO DATA", "UTKAST", "DRAFT"))]
+    _view_sheet(ws, v, lang, marks)
+    about = wb.create_sheet("Om tabellen" if lang == "sv" else "About the table")
+    about["A1"] = neutralise(v.title)
+    _bold(about["A1"], 12)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for r, line in enumerate([*preamble, v.note], start=3):
+        if line:
+            about.cell(row=r, column=1, value=neutralise(line)).alignment = wrap
+    about.column_dimensions["A"].width = 120
+    wb.properties.creator = "likstall"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return fixed_time(buf.getvalue(), when)
+
+
+def fixed_time(xlsx: bytes, when) -> bytes:
+    """The workbook with every part dated `when` (openpyxl dates the file and its parts with the time of
+    saving): a release's files are the same bytes however often they are made."""
+    import zipfile
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, data)
+    return out.getvalue()

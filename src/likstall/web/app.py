@@ -26,7 +26,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from .errors import BY_STATUS, text_of
 from .render import HERE, error_page
 from .roles import PAGES  # noqa: F401 (re-exported for tests)
-from .routes import admin, api, auth, imports, pages, quality, reports
+from .routes import admin, api, auth, compare, imports, pages, quality, reports, tables
 from .settings import LoginPolicy, Settings
 from .state import State
 
@@ -88,7 +88,7 @@ def create_app(db: str | Path, *, https_only: bool = False, allowed_hosts=None, 
     app.add_middleware(SecurityHeaders, hsts=https_only)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for area in (auth, pages, reports, imports, quality, admin, api):
+    for area in (auth, pages, compare, reports, tables, imports, quality, admin, api):
         app.include_router(area.router)
     add_error_handlers(app)
     return app

@@ -5,7 +5,7 @@ once took 105 s and held other requests up. Here the first request for a (releas
 one build on a small pool of its own (`report_builds` at a time); every request for the same file
 waits for that build without holding a thread, and later ones get the file from disk. The files
 are public (the release passed disclosure control) and live in `<store>.reports/` (0700, emptied
-at start-up); those of an older release are deleted when a newer one is built.
+at start-up); those of an older release of a year are deleted when a newer one of that year is built.
 """
 
 from __future__ import annotations
@@ -64,8 +64,15 @@ class ReportFiles:
         return next(p for p in final.iterdir() if p.is_file())
 
     def _forget_others(self, key: tuple) -> None:
-        """A newer release of a year makes the older one's files garbage."""
+        """A newer release of a year makes the older one's files garbage. Keys ("release", id, year) name
+        their year: only older releases of the same year are dropped, so that another year's files
+        (perhaps being sent right now) stay."""
+        def older(k: tuple) -> bool:
+            if len(key) >= 3 and len(k) >= 3:
+                return k[0] == key[0] and k[2] == key[2] and k[1] < key[1]
+            return k[0] == key[0] and k != key
+
         with self._lock:
-            for (k, fmt) in [j for j in self._jobs if j[0][0] == key[0] and j[0] != key]:
+            for (k, fmt) in [j for j in self._jobs if older(j[0])]:
                 self._jobs.pop((k, fmt), None)
                 shutil.rmtree(self._folder(k), ignore_errors=True)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from .users import ROLES
 
-PUBLISHED = ("oversikt", "placeringar", "vistelsetid", "shis", "malgrupper", "sarbara", "trender", "datakvalitet",
+PUBLISHED = ("oversikt", "jamfor", "indikatorer", "placeringar", "vistelsetid", "shis", "malgrupper", "sarbara", "trender", "datakvalitet",
              "rapporter")
 INTERNAL_READERS = ("admin", "analytiker", "stadsdel")
 ADMINS = ("admin",)
 PAGES = {
     # path name: (title, roles that see it)
     "oversikt": ("Översikt", ROLES),
+    "jamfor": ("Jämför stadsdelar", ROLES),
     "placeringar": ("Placeringar", ROLES),
     "vistelsetid": ("Vistelsetid", ROLES),
     "shis": ("SHIS och remittering", ROLES),
@@ -26,6 +27,7 @@ PAGES = {
     "trender": ("Trender", ROLES),
     "datakvalitet": ("Datakvalitet", ROLES),
     "rapporter": ("Rapporter", ROLES),
+    "indikatorer": ("Indikatorer", ROLES),
     "karantan": ("Karantän", INTERNAL_READERS),
     "import": ("Import", ADMINS),
     "anvandare": ("Användare", ADMINS),

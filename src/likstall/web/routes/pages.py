@@ -97,7 +97,18 @@ def district_page(request: Request, code: str, year: int | None = Query(None), u
         nv = copy(v)
         nv.rows, nv.row_keys = [v.rows[i] for i in keep], [v.row_keys[i] for i in keep]
         views.append(nv)
+    from ..history import district_lines
+    from ..spine import COMPARISON_SYMBOL
+    from .compare import question_title, spine_of
+
+    years = [x for x in st.years() if x <= y]
+    spines = [spine_of(st, x) for x in years]
+    lines = district_lines(spines, code)
+    groups = [(q, question_title(q), [ln for ln in lines if ln.column.question == q]) for q in spines[-1].questions]
     st.log(user, "view", request.url.path, code, 200)
     return page(request, user, "page.html", title=fu.name(code), page="stadsdel", year=y, years=st.years(),
                 paragraphs=[f"{fu.name(code)} jämfört med hela staden, {y}."], views=views, figures=[],
-                findings=[f.text_sv for f in fu.findings if f.district == code])
+                findings=[f.text_sv for f in fu.findings if f.district == code], release_label=fu.label,
+                demodata=bool(fu.provenance.get("synthetic")), history={
+                    "years": years, "groups": groups, "previous": years[-2] if len(years) > 1 else None,
+                    "labels": [s.release_label for s in spines], "symbols": COMPARISON_SYMBOL})

@@ -24,9 +24,15 @@ def formats() -> tuple[str, ...]:
 
 @router.get("/rapporter")
 def reports(request: Request, user=Depends(page_user)):
+    from .pages import views_of
+
     st = state_of(request)
+    years = st.years()
+    # The tables of the latest release, one file each (the same names for every year).
+    tables = [(v.name, v.title) for v in views_of(st, years[-1])] if years else []
     st.log(user, "view", "/rapporter", None, 200)
-    return page(request, user, "reports.html", title="Rapporter", page="rapporter", years=st.years(), formats=formats())
+    return page(request, user, "reports.html", title="Rapporter", page="rapporter", years=years, formats=formats(),
+                tables=tables, latest=years[-1] if years else None)
 
 
 @router.get("/rapporter/{year}/{fmt}")
@@ -43,7 +49,7 @@ async def report_file(request: Request, year: int, fmt: str, user=Depends(page_u
         with computing():
             return Path(write_report(st.follow_up(y), folder, [fmt])[fmt])
 
-    path = await st.reports.get(key, fmt, build)
+    path = await st.reports.get((*key, y), fmt, build)  # the year too: other years' files stay
     await run_in_threadpool(st.log, user, "export", request.url.path, fmt, 200)
     name = path.name if fmt != "csv" else f"tables-{y}.csv"
     return FileResponse(path, media_type=MEDIA[fmt], filename=name)
