@@ -72,24 +72,36 @@ def tables(request: Request, year: int | None = Query(None), table: str | None =
                     row[k] = float(row[k])
             rows.append(row)
     st.log(user, "api", request.url.path, table, 200)
-    return {"year": y, "release_id": rel.release_id, "rows": rows}
+    return {"year": y, "release_id": rel.release_id, "provenance": _provenance(rel), "rows": rows}
 
 
 @router.get("/findings", tags=["publicering"], summary="Fynd (högre/lägre än förväntat), bara från publicerade celler")
 def findings(request: Request, year: int | None = Query(None), user=Depends(api_user)):
     st = state_of(request)
     y = st.year_of(year)
+    rel = st.follow_up(y)
     out = [{"district": f.district, "indicator": f.indicator, "question": f.question, "direction": f.direction,
             "estimate": _n(f.estimate), "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high), "q_value": _n(f.q_value),
             "text": f.text_sv, "text_en": f.text_en}
-           for f in st.follow_up(y).findings]
+           for f in rel.findings]
     st.log(user, "api", request.url.path, None, 200)
-    return {"year": y, "findings": out}
+    return {"year": y, "release_id": rel.release_id, "provenance": _provenance(rel), "findings": out}
 
 
 @router.get("/openapi.json", include_in_schema=False)
 def openapi(request: Request, user=Depends(api_user)):
     return JSONResponse(request.app.openapi())
+
+
+def _provenance(rel) -> dict:
+    """What the numbers are, as the report's provenance line says it: the same words, and the parts as fields."""
+    from ... import __version__
+    from ...render.report import provenance_lines
+
+    return {"text": list(provenance_lines(rel)), "synthetic": bool(rel.provenance.get("synthetic")),
+            "extract_date": rel.provenance.get("extract_date"), "release_id": rel.release_id,
+            "created": str(rel.created), "likstall": rel.content.get("likstall", __version__),
+            "threshold": rel.publication.policy.threshold}
 
 
 def _n(x):
