@@ -96,6 +96,13 @@ class Model:
         if h is None:
             h = _new_highs()
             h.setOptionValue("output_flag", False)
+            # Every solve after the first changes only the objective (or a few bounds) and starts from the
+            # last basis, which a new objective leaves primal feasible: the primal simplex goes on from
+            # there in a few iterations, while the default (dual simplex after presolve) redoes the
+            # presolve and a phase 1 each time. Same optima; 3–5× less time per solve measured on a
+            # release's models (docs/performance.md).
+            h.setOptionValue("presolve", "off")
+            h.setOptionValue("simplex_strategy", 4)
             h.addVars(self.n, self.lb.astype(float), np.where(np.isinf(self.ub), highspy.kHighsInf, self.ub))
             if self.A_eq.shape[0]:
                 A = self.A_eq.tocsr()
