@@ -204,7 +204,7 @@ class Model:
         h = self._solver()
         single = [np.asarray(self.target(q)) for q in keys]
         if all(len(t) == 1 for t in single):
-            return self._push_up_capped(np.concatenate(single).astype(np.int64), np.asarray(caps, dtype=float))
+            return self.push_up_columns(np.concatenate(single).astype(np.int64), np.asarray(caps, dtype=float))
         k, n0, m0 = len(keys), self.n, h.getNumRow()
         if len(self._cost_idx):
             h.changeColsCost(len(self._cost_idx), self._cost_idx.astype(np.int32), np.zeros(len(self._cost_idx)))
@@ -223,8 +223,8 @@ class Model:
             h.deleteCols(k, np.arange(n0, n0 + k, dtype=np.int32))
         return ok
 
-    def _push_up_capped(self, cols: np.ndarray, caps: np.ndarray) -> bool:
-        """`push_up` where every target is one variable: the targets' upper bounds are lowered to their
+    def push_up_columns(self, cols: np.ndarray, caps: np.ndarray) -> bool:
+        """`push_up` where every target is one variable (given by its column): the targets' upper bounds are lowered to their
         caps for one solve of max Σ target, then restored. The capped polytope lies inside the model's,
         so its solution is a point of the model; the truth (every target at or below its cap) keeps it
         feasible. No rows or columns are added, so the solve starts from the last basis."""

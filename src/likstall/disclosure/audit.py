@@ -72,6 +72,10 @@ class Aliases:
     def same(self, a: CellKey, b: CellKey) -> bool:
         return self._find(a) == self._find(b)
 
+    def root(self, k: CellKey) -> CellKey:
+        """The cell that stands for k's class (the same for every alias of k)."""
+        return self._find(k)
+
 
 class Neighbourhoods:
     """Which cells share an equation with which: a sparse incidence matrix (equations × cells), so that
@@ -95,11 +99,15 @@ class Neighbourhoods:
         i = self.ids.get(cell)
         if i is None:
             return []
+        return [self.keys[j] for j in self.near_ids(i, reach)]
+
+    def near_ids(self, i: int, reach: int) -> np.ndarray:
+        """`near` by position in `keys`: sorted positions, i itself excluded."""
         cells = np.array([i])
         for _ in range(reach):
             rels = np.unique(self.B[:, cells].indices)
             cells = np.unique(self.Bt[:, rels].indices)
-        return [self.keys[j] for j in cells if j != i]
+        return cells[cells != i]
 
 
 def _refine(refine: float, kind: str, policy: Policy) -> float:
@@ -274,23 +282,30 @@ def _scenario_insider(res, registry, measure, status, policy, suppressed, nb, al
     for p, targets in pairs.items():
         certifiable = certify and p in base.index
         if certifiable:
-            targets = _not_settled_for_insider(base, p, small[p], targets, refine, policy)
+            # The targets as arrays once per insider (a national release has thousands of pairs):
+            # their places among the seen points, their columns in the model and their true values.
+            pos = np.array([base.tracked_position(q) for q in targets])
+            cols = np.array([base.index[q][0] for q in targets], dtype=np.int64)
+            caps = np.array([max(policy.T, registry.values[q] + max(refine, 1)) for q in targets], dtype=float)
+            open_ = _open_for_insider(base, p, small[p], pos, refine, policy)
+            pos, cols, caps = pos[open_], cols[open_], caps[open_]
+            targets = [q for q, o in zip(targets, open_) if o]
         if not targets:
             continue
         with _insider_model(base, registry, measure, status, policy, p, small[p]) as m:
             if certifiable:
                 # One LP pushes every open target towards what would settle it; its solution
-                # has x_p = value, so it joins the points `_not_settled_for_insider` reads.
+                # has x_p = value, so it joins the points `_open_for_insider` reads.
                 # Repeated for those still open while it settles some (the shared slack of an
                 # equation lets only so many reach their cap at once).
                 while targets:
-                    caps = np.array([max(policy.T, registry.values[q] + max(refine, 1)) for q in targets])
-                    if not m.push_up(targets, caps):
+                    if not m.push_up_columns(cols, caps):
                         break
-                    left = _not_settled_for_insider(base, p, small[p], targets, refine, policy)
-                    if len(left) == len(targets):
+                    open_ = _open_for_insider(base, p, small[p], pos, refine, policy)
+                    if open_.all():
                         break
-                    targets = left
+                    pos, cols, caps = pos[open_], cols[open_], caps[open_]
+                    targets = [q for q, o in zip(targets, open_) if o]
             for q in targets:
                 lo, hi, certain = m.interval(q, refine_below=refine, time_limit=policy.milp_time_limit)
                 if _insider_pins(lo, hi, certain, policy):
@@ -346,48 +361,58 @@ def _insider_targets(small, nb: Neighbourhoods, status: dict[CellKey, str], reac
                      aliases: Aliases | None = None) -> dict[CellKey, list[CellKey]]:
     """For each small primary p an insider may know: the primaries within `reach` equations of p
     (1: sharing an equation; 2: also those sharing one with a neighbour), aliases of p excepted."""
+    keys = nb.keys
+    primary = np.fromiter((status.get(k) == PRIMARY for k in keys), dtype=bool, count=len(keys))
+    root = None
+    if aliases is not None:  # each cell's alias class as a number, found once rather than per pair
+        classes: dict[CellKey, int] = {}
+        root = np.fromiter((classes.setdefault(aliases.root(k), len(classes)) for k in keys), dtype=np.int64,
+                           count=len(keys))
     out = {}
     for p in sorted(small):
-        targets = [q for q in nb.near(p, reach) if status.get(q) == PRIMARY and not (aliases and aliases.same(p, q))]
-        if targets:
-            out[p] = targets
+        i = nb.ids.get(p)
+        if i is None:
+            continue
+        ids = nb.near_ids(i, reach)
+        ids = ids[primary[ids]]
+        if root is not None:
+            ids = ids[root[ids] != root[i]]
+        if len(ids):
+            out[p] = [keys[j] for j in ids]
     return out
 
 
-def _not_settled_for_insider(base, p: CellKey, value: int, targets: list[CellKey], refine: float,
-                             policy: Policy) -> list[CellKey]:
-    """The targets that the points seen so far cannot settle for an insider who knows p = value.
+def _open_for_insider(base, p: CellKey, value: int, pos: np.ndarray, refine: float, policy: Policy) -> np.ndarray:
+    """Which targets (by their places `pos` among the tracked cells) the points seen so far cannot
+    settle for an insider who knows p = value: a boolean per target, True where still open.
 
     Every solution seen in the base model (and in earlier insiders' models, which are tighter) with
     x_p = value is a point of this insider's polytope, and so is the truth; the range of a target over
     those points lies inside the insider's interval. A target is settled when that range is wide enough
-    that the exact procedure would not refine it and does not pin the target (C8)."""
+    that the exact procedure would not refine it and does not pin the target (C8), or when its range
+    over the whole-number points (inside the insider's integer interval) does not pin it."""
     pts = base.points()
-    if not len(pts):
-        return targets
+    if not len(pts) or not len(pos):
+        return np.ones(len(pos), dtype=bool)
     on_face = np.abs(pts[:, base.tracked_position(p)] - value) < 1e-9
     if not on_face.any():
-        return targets
-    # Only the face's rows and the targets' columns are copied (the points hold every tracked cell:
-    # copying whole rows per insider was a third of a national release's time).
-    cols = np.array([base.tracked_position(q) for q in targets])
-    face = pts[np.ix_(on_face, cols)]
+        return np.ones(len(pos), dtype=bool)
+    # Only the face's rows and the targets' columns are copied (the points hold every tracked cell).
+    face = pts[np.ix_(on_face, pos)]
     lo = np.ceil(face.min(axis=0) - 1e-7)
     hi = np.floor(face.max(axis=0) + 1e-7)
-    # Whole-number points of the face: their range lies inside the insider's integer interval.
+    settled = (hi - lo >= max(refine, 1)) & ~_pins(lo, hi, policy)
     integral = on_face & base.points_integral()
     if integral.any():
-        iface = pts[np.ix_(integral, cols)]
+        iface = pts[np.ix_(integral, pos)]
         ilo, ihi = np.round(iface.min(axis=0)), np.round(iface.max(axis=0))
-    else:
-        ilo = ihi = None
-    out = []
-    for j, (q, a, b) in enumerate(zip(targets, lo, hi)):
-        if ilo is not None and ihi[j] > ilo[j] and not _insider_pins(ilo[j], ihi[j], True, policy):
-            continue
-        if not (b - a >= max(refine, 1) and not _insider_pins(a, b, True, policy)):
-            out.append(q)
-    return out
+        settled |= (ihi > ilo) & ~_pins(ilo, ihi, policy)
+    return ~settled
+
+
+def _pins(lo: np.ndarray, hi: np.ndarray, policy: Policy) -> np.ndarray:
+    """`_insider_pins` for certain intervals, elementwise."""
+    return (hi == lo) | ((lo >= 1) & (hi <= policy.T - 1))
 
 
 def _truth(model, registry: Registry) -> np.ndarray:
