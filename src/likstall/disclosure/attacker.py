@@ -148,7 +148,9 @@ class Model:
         # so a range that passes needs no integer programming (the truth is one such point).
         self._iseen_lo = np.full(len(keys), math.inf)
         self._iseen_hi = np.full(len(keys), -math.inf)
-        self._points = np.empty((64, len(keys)))
+        # Stored by cell (one row per tracked cell, one column per point): the insider check reads one
+        # cell's values over all points, then a few cells' values over some points.
+        self._points = np.empty((len(keys), 64))
         self._points_integral = np.zeros(64, dtype=bool)
         self._n_points = 0
 
@@ -164,19 +166,20 @@ class Model:
                 np.minimum(self._iseen_lo, v, out=self._iseen_lo)
                 np.maximum(self._iseen_hi, v, out=self._iseen_hi)
             if self._n_points < self._MAX_POINTS:
-                if self._n_points == len(self._points):
-                    self._points = np.vstack([self._points, np.empty_like(self._points)])
+                if self._n_points == self._points.shape[1]:
+                    self._points = np.hstack([self._points, np.empty_like(self._points)])
                     self._points_integral = np.concatenate([self._points_integral, np.zeros_like(self._points_integral)])
-                self._points[self._n_points] = v
+                self._points[:, self._n_points] = v
                 self._points_integral[self._n_points] = integral
                 self._n_points += 1
 
     def points(self) -> np.ndarray:
         """Every solution seen since `track` (only in models at least as tight as the tracked one —
-        `rebounded` only ever tightens), as rows of the tracked targets' values."""
+        `rebounded` only ever tightens), as columns: row i holds the i-th tracked target's values
+        (`tracked_position`), column j the j-th point."""
         if getattr(self, "_track_M", None) is None:
             return np.empty((0, 0))
-        return self._points[: self._n_points]
+        return self._points[:, : self._n_points]
 
     def points_integral(self) -> np.ndarray:
         """Which of `points()` came from whole-number solutions."""

@@ -391,21 +391,21 @@ def _open_for_insider(base, p: CellKey, value: int, pos: np.ndarray, refine: flo
     those points lies inside the insider's interval. A target is settled when that range is wide enough
     that the exact procedure would not refine it and does not pin the target (C8), or when its range
     over the whole-number points (inside the insider's integer interval) does not pin it."""
-    pts = base.points()
-    if not len(pts) or not len(pos):
+    pts = base.points()  # tracked cells × points
+    if not pts.shape[1] or not len(pos):
         return np.ones(len(pos), dtype=bool)
-    on_face = np.abs(pts[:, base.tracked_position(p)] - value) < 1e-9
+    on_face = np.abs(pts[base.tracked_position(p)] - value) < 1e-9
     if not on_face.any():
         return np.ones(len(pos), dtype=bool)
-    # Only the face's rows and the targets' columns are copied (the points hold every tracked cell).
-    face = pts[np.ix_(on_face, pos)]
-    lo = np.ceil(face.min(axis=0) - 1e-7)
-    hi = np.floor(face.max(axis=0) + 1e-7)
+    # Only the targets' rows at the face's points are copied (the points hold every tracked cell).
+    face = pts[np.ix_(pos, np.flatnonzero(on_face))]
+    lo = np.ceil(face.min(axis=1) - 1e-7)
+    hi = np.floor(face.max(axis=1) + 1e-7)
     settled = (hi - lo >= max(refine, 1)) & ~_pins(lo, hi, policy)
     integral = on_face & base.points_integral()
     if integral.any():
-        iface = pts[np.ix_(integral, pos)]
-        ilo, ihi = np.round(iface.min(axis=0)), np.round(iface.max(axis=0))
+        iface = pts[np.ix_(pos, np.flatnonzero(integral))]
+        ilo, ihi = np.round(iface.min(axis=1)), np.round(iface.max(axis=1))
         settled |= (ihi > ilo) & ~_pins(ilo, ihi, policy)
     return ~settled
 
