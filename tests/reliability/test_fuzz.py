@@ -2,7 +2,8 @@
 
 For every file: either the ingest raises a LikstallError (a Swedish message naming the file) and
 the store is exactly as before, or it completes and rows_read = inserted + updated + unchanged +
-quarantined. 1 000 generated files per run (hypothesis, derandomised so CI is repeatable).
+quarantined. 1 000 generated files per run (hypothesis, in four tests of 250 with fixed seeds, so CI is
+repeatable and the four can run on different cores).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import zipfile
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, seed, settings
 from hypothesis import strategies as hs
 
 from likstall.errors import LikstallError
@@ -65,10 +66,7 @@ HEADERS = {
 }
 
 
-@settings(max_examples=1000, deadline=None, derandomize=True, phases=[Phase.generate],
-          suppress_health_check=list(HealthCheck))
-@given(data=hs.data())
-def test_generated_files(store, tmp_path_factory, data):
+def one_generated_file(store, tmp_path_factory, data):
     table = data.draw(hs.sampled_from(list(HEADERS)))
     required = {"cases": ["case_id", "person_id", "district", "opened"],
                 "placements": ["placement_id", "case_id", "type", "decision", "applied"]}[table]
@@ -91,6 +89,24 @@ def test_generated_files(store, tmp_path_factory, data):
         raw = path.read_bytes()
         path.write_bytes(raw[: data.draw(hs.integers(0, max(len(raw), 1)))])  # truncated
     event(check(path, store))
+
+
+def _shard(n: int):
+    """One quarter of the 1 000 files, with a fixed seed of its own (repeatable, and different from
+    the other quarters): four tests that pytest-xdist can run on different cores."""
+    @seed(20261200 + n)
+    @settings(max_examples=250, deadline=None, phases=[Phase.generate], database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(data=hs.data())
+    def test(store, tmp_path_factory, data):
+        one_generated_file(store, tmp_path_factory, data)
+
+    test.__name__ = test.__qualname__ = f"test_generated_files_{n}"
+    return test
+
+
+test_generated_files_0, test_generated_files_1, test_generated_files_2, test_generated_files_3 = (
+    _shard(n) for n in range(4))
 
 
 def xlsx_bytes(valid: bool) -> bytes:
