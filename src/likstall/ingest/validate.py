@@ -496,10 +496,21 @@ class Validator:
         ids are (HMAC-SHA256)."""
         key = [_q(k) for k in store_keys(table.name)]
         not_null = " AND ".join(f"{k} IS NOT NULL" for k in key)
-        # Keys seen twice first (cheap); the content only for the rows of those keys.
+        # Keys seen twice first (cheap); the content only for the rows of those keys. Grouped on the
+        # key's 64-bit hash() first, then exactly on the few keys whose hash is seen twice: a key seen
+        # twice always has its hash seen twice, and grouping 10 M pseudonyms of 64 characters cost
+        # 9 CPU seconds.
+        hashed = f"hash({', '.join(key)})"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _duphash AS
+                SELECT {hashed} AS h FROM stg.c_{table.name} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1"""
+        )
+        if not self.con.execute("SELECT count(*) FROM _duphash").fetchone()[0]:
+            return
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _dupkeys AS
-                SELECT {', '.join(key)} FROM stg.c_{table.name} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1"""
+                SELECT {', '.join(key)} FROM stg.c_{table.name}
+                WHERE {not_null} AND {hashed} IN (SELECT h FROM _duphash) GROUP BY ALL HAVING count(*) > 1"""
         )
         if not self.con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
             return
