@@ -1,7 +1,8 @@
 """The ingest's cheaper SQL forms give exactly what the plain forms give.
 
-`trim_sql` calls trim only when a value can need it, and the personnummer check runs its exact
-pattern only where a cheaper necessary condition (`PNR_CANDIDATE`) holds. Both are checked here
+`trim_sql` calls trim only when a value can need it, the personnummer check runs its exact
+pattern only where a cheaper necessary condition (`PNR_CANDIDATE`) holds, and the person key's
+normalisation skips its regular expressions for ids that start with a letter. All are checked here
 against the plain SQL on generated values, including every character that trim strips and the
 zero-width characters the check must see through.
 """
@@ -12,7 +13,7 @@ import random
 
 import duckdb
 
-from likstall.ingest.pseudonym import trim_sql
+from likstall.ingest.pseudonym import PNR_SQL_NORMALISE, person_norm_sql, trim_sql
 from likstall.ingest.validate import PNR_CANDIDATE, PNR_PATTERN, ZERO_WIDTH, pnr_hit_sql
 
 # What DuckDB's trim strips (the Unicode space separators), and look-alikes it does not.
@@ -47,3 +48,19 @@ def test_the_personnummer_shortcut_finds_what_the_exact_pattern_finds():
         f"count_if(({pnr_hit_sql('x')}) <> {exact}) FROM v"
     ).fetchone()
     assert hits > 1000 and missed == 0 and shortcut_differs == 0
+
+
+def test_the_person_key_shortcut_normalises_as_the_plain_form():
+    con = duckdb.connect()
+    alphabet = list("0123456789") * 3 + [" ", "\t", "\n", "\r", "\f", "\v", "-", "+", "\u00a0", "\u2009", "a", "P", "z",
+                                          "Ö", "é", "１", "_", ".", "/"]
+    values = _values(50_000, 3, alphabet, 14) + ["19800101-1234", "800101-1234", "8001011234", " 198001011234",
+                                                  "+800101-1234", "-8001011234", "\t8001011234", "P-B-00001234",
+                                                  "p-19800101-1234", "a8001011234", "Z 800101-1234"]
+    con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS x", [values])
+    plain = PNR_SQL_NORMALISE.format(x="x", trimmed=trim_sql("x"))
+    differ, numbers, letters = con.execute(
+        f"SELECT count_if(({person_norm_sql('x')}) IS DISTINCT FROM ({plain})), "
+        f"count_if(length({plain}) = 10 AND ({plain}) <> upper(trim(x))), count_if(regexp_matches(x, '^[A-Za-z]')) FROM v"
+    ).fetchone()
+    assert differ == 0 and numbers > 50 and letters > 1000  # and both branches were taken

@@ -5,12 +5,13 @@ No Python runs per row, and a table is read as few times as the rules allow (doc
 1. `u_<table>`: a view over the table's staged files (trimmed text, the row number, and the
    columns in which something looks like a personnummer);
 2. one statement finds the distinct values of every code column (they become CASE or lookups);
-3. one statement types every column and evaluates every rule (`rules`), keeping the typed row
-   and whether it failed; a second one lists the failures (column, rule, Swedish message) of the
-   rows that failed, and only of those;
-4. duplicates within the load, and for placements the case that must exist;
-5. one statement pseudonymises the accepted rows and classifies them against the store
-   (`c_<table>`: insert, update, unchanged or older).
+3. one statement types every column, evaluates every rule (`_bad`: the row fails one), computes
+   the keyed pseudonyms and the row hash, and classifies the row against the store (insert,
+   update, unchanged or older): `c_<table>`, the table's only full copy besides the rows as read.
+   A second statement lists the failures (column, rule, Swedish message) of the rows that failed,
+   and only of those;
+4. duplicates within the load (on the pseudonymised key), and for placements the case that must
+   exist; rows that failed anything are then deleted from `c_<table>`, which leaves the accepted.
 Raw values stay in the in-memory `stg` catalog; messages never quote a person key and only
 quote a value when it cannot be a personnummer.
 """
@@ -218,20 +219,27 @@ class Validator:
                     "INSERT INTO stg.q VALUES (?, ?, ?, NULL, 'csv_format', ?)", [table.name, f.file, row, message]
                 )
         self._union(table, files)
-        self._type_and_check(table)
+        self._check_and_classify(table)
         if table.name == "placements":
             self._case_missing()
         self._duplicates(table)
-        # The rows as read are needed no more (the rules that quote them have run): free them before
-        # the accepted rows are copied, so that a large load holds two copies of a table, not three.
+        self._older_extract(table)
+        self._districts_of_quarantined(table)
+        self._drop_rejected(table)
+        # The rows as read are needed no more (every rule that quotes them has run).
         self.con.execute(f"DROP VIEW stg.u_{table.name}")
         for f in files:
             self.con.execute(f"DROP TABLE {f.stage}")
         for n in range(self._lookups):
             self.con.execute(f"DROP TABLE IF EXISTS stg.lk{n}")
-        self._accept(table)
-        self._districts_of_quarantined(table)
-        self.con.execute(f"DROP TABLE stg.t_{table.name}")
+        self.con.execute("DROP TABLE IF EXISTS stg.person_map")
+        if table.name == "cases":
+            self._cases_accepted = True
+        if table.name == "districts":
+            self.con.execute(
+                f"INSERT INTO stg.district_alias SELECT DISTINCT {norm_sql('code')}, code FROM stg.c_districts "
+                f"UNION SELECT DISTINCT {norm_sql('name')}, code FROM stg.c_districts"
+            )
 
     def _pnr_sql(self, table: Table, f: StagedFile) -> str:
         """The columns of a staged row in which something looks like a personnummer (NULL when none)."""
@@ -369,28 +377,49 @@ class Validator:
             exprs.append("m.case_key IS NOT NULL AS _case_in_load")
         return exprs
 
-    def _type_and_check(self, table: Table) -> None:
-        """One statement types every column and evaluates every rule (`_bad`: the row fails one).
+    def _check_and_classify(self, table: Table) -> None:
+        """One statement per table: type every column, evaluate every rule (`_bad`: the row fails
+        one), compute the row in the store's shape with its keyed pseudonyms and row hash, and
+        classify it against the store (insert, update, unchanged, older): `stg.c_<table>`.
 
-        The failures themselves (column, rule, message) are listed by a second statement that
-        types and checks again, but only the rows that failed: building the list in the first
-        statement cost DuckDB as much as the typing even where no row failed (≈ 3 s per million).
+        Every row is pseudonymised here, also those that fail (they are deleted from `c_<table>`
+        by `_drop_rejected`; few rows fail, and a second typed copy of the table cost more: one
+        materialisation of every row, which at 10 M rows spills to disk). The failures themselves
+        (column, rule, message) are listed by a second statement that types and checks again, but
+        only the rows that failed: building the list in the first statement cost DuckDB as much as
+        the typing even where no row failed (≈ 3 s per million).
         """
+        name = table.name
         joins: list[str] = []
         typed = self._typed(table, joins)
         checks = rules(table, self.ctx.extract_date)
         bad = " OR ".join([f"({r.cond}) IS TRUE" for r in checks] + ["coalesce(len(_pnr), 0) > 0"])
-        keep = [_q(c.name) for c in table.columns] + (["case_key", "_case_in_load"] if table.name == "placements" else [])
-        params = self.ctx.key_params if table.name == "placements" else None
+        keep = [_q(c.name) for c in table.columns] + (["case_key", "_case_in_load"] if name == "placements" else [])
+        params = self.ctx.key_params if name in ("cases", "placements") else None
         row = (f"SELECT u._file, u._row, u._pnr, {', '.join(f'u.r_{c.name}' for c in table.columns)}, {', '.join(typed)} "
                f"FROM {{source}} u {' '.join(joins)}")
+        select, person_join = self._store_shape(table)
+        # The cases keep their id (as read) until the load is written, for the placements' join.
+        extra = ", t.case_id AS _k" if name == "cases" else ", t._case_in_load" if name == "placements" else ""
+        keys = store_keys(name)
+        on = " AND ".join(f'o."{k}" = s."{k}"' for k in keys)
+        x = self.ctx.extract_date.isoformat()
         self.con.execute(
-            f"""CREATE OR REPLACE TABLE stg.t_{table.name} AS
-                SELECT _file, _row, {', '.join(keep)}, {bad} AS _bad
-                FROM ({row.format(source=f"stg.u_{table.name}")})""",
+            f"""CREATE OR REPLACE TABLE stg.c_{name} AS
+                SELECT o.*, s.first_load_id AS old_first_load_id, s.first_extract_date AS old_first_extract_date,
+                       CASE WHEN s.row_hash IS NULL THEN 'insert'
+                            WHEN s.row_hash = o.row_hash THEN 'unchanged'
+                            WHEN s.extract_date > DATE '{x}' THEN 'older'
+                            ELSE 'update' END AS status
+                FROM (SELECT *, {row_hash_sql(name)} AS row_hash
+                      FROM (SELECT t._file, t._row, t._bad, {select}{extra}
+                            FROM (SELECT _file, _row, {', '.join(keep)}, {bad} AS _bad
+                                  FROM ({row.format(source=f"stg.u_{name}")})) t
+                            {person_join})) o
+                LEFT JOIN main.{name} s ON {on}""",
             params,
         )
-        if not self.con.execute(f"SELECT count(*) FROM stg.t_{table.name} WHERE _bad").fetchone()[0]:
+        if not self.con.execute(f"SELECT count(*) FROM stg.c_{name} WHERE _bad").fetchone()[0]:
             return
         errs = ", ".join(f"CASE WHEN ({r.cond}) IS TRUE THEN {_struct(lit(r.column), r.rule, r.message)} END"
                          for r in checks)
@@ -398,13 +427,52 @@ class Validator:
                       "'Värdet i kolumnen ' || c || ' har formen av ett person- eller samordningsnummer; raden lagras inte'")
         errors = (f"list_concat(list_filter([{errs}], e -> e IS NOT NULL), "
                   f"list_transform(coalesce(_pnr, []), c -> {pnr}))")
-        failed = (f"(SELECT * FROM stg.u_{table.name} WHERE (_file, _row) IN "
-                  f"(SELECT (_file, _row) FROM stg.t_{table.name} WHERE _bad))")
+        failed = (f"(SELECT * FROM stg.u_{name} WHERE (_file, _row) IN "
+                  f"(SELECT (_file, _row) FROM stg.c_{name} WHERE _bad))")
         self.con.execute(
-            f"""INSERT INTO stg.q SELECT {lit(table.name)}, _file, _row, e.column_name, e.rule, e.message
+            f"""INSERT INTO stg.q SELECT {lit(name)}, _file, _row, e.column_name, e.rule, e.message
                 FROM (SELECT _file, _row, unnest({errors}) AS e FROM ({row.format(source=failed)}))""",
-            params,
+            self.ctx.key_params if name == "placements" else None,
         )
+
+    def _store_shape(self, table: Table) -> tuple[str, str]:
+        """The SELECT list (over the typed row `t`) that gives a row of the store's table, with keyed
+        pseudonyms for the keys of persons, cases and placements; and the join it needs, if any."""
+        name = table.name
+        person_join = ""
+        if name == "cases":
+            flags = [f for f, _, _ in FLAG_COLUMNS]
+            person = person_key_sql("t.person_id")
+            if self._persons_repeat():
+                # Each person once: the pseudonyms of the distinct ids, joined to their cases. (The
+                # typed person_id is the trimmed text as read, r_person_id.)
+                self.con.execute(
+                    f"""CREATE OR REPLACE TABLE stg.person_map AS
+                        SELECT person_id, {person} AS person_key
+                        FROM (SELECT DISTINCT r_person_id AS person_id FROM stg.u_cases WHERE r_person_id IS NOT NULL) t""",
+                    self.ctx.key_params,
+                )
+                person, person_join = "pm.person_key", "LEFT JOIN stg.person_map pm ON pm.person_id = t.person_id"
+            cols = {
+                "case_key": id_key_sql(CASE, "t.case_id"),
+                "person_key": person,
+                "district": "t.district", "opened": "t.opened", "closed": "t.closed",
+                "sex": "t.sex",
+                "age_band": f"CASE WHEN t.birth_year IS NOT NULL THEN {age_band_sql('year(t.opened) - t.birth_year')} END",
+                "target_group": "t.target_group", "handling_unit": "t.handling_unit",
+                **{f: f"t.{f}" for f in flags},
+            }
+        elif name == "placements":
+            cols = {
+                "placement_key": id_key_sql(PLACEMENT, "t.placement_id"),
+                "case_key": "t.case_key",
+                **{c: f"t.{_q(c)}" for c in ("type", "referring_unit", "applied", "decision", "decided", "start",
+                                              "end", "children", "cost_sek")},
+            }
+        else:
+            cols = {c.name: f"t.{_q(c.name)}" for c in table.columns}
+        assert sorted(cols) == sorted(c for c, _ in data_columns(name)), name  # exactly the store's columns
+        return ", ".join(f"{e} AS {_q(n)}" for n, e in cols.items()), person_join
 
     # Rules that need more than the row ------------------------------------------------------------
     def _case_missing(self) -> None:
@@ -412,22 +480,37 @@ class Validator:
         self.con.execute(
             """INSERT INTO stg.q SELECT 'placements', _file, _row, 'case_id', 'case_missing',
                    'Ärendet (case_id) finns inte bland godkända ärenden i denna eller tidigare inläsningar'
-               FROM stg.t_placements p
+               FROM stg.c_placements p
                WHERE p.case_key IS NOT NULL AND NOT p._case_in_load
                  AND p.case_key NOT IN (
                      -- only the store's cases that these placements name: the join is then built on a few keys
                      SELECT case_key FROM main.cases WHERE case_key IN (
-                         SELECT case_key FROM stg.t_placements WHERE case_key IS NOT NULL AND NOT _case_in_load))"""
+                         SELECT case_key FROM stg.c_placements WHERE case_key IS NOT NULL AND NOT _case_in_load))"""
         )
 
     def _duplicates(self, table: Table) -> None:
-        """The same key twice in one load: identical copies keep the first; conflicting copies all go."""
-        key = [_q(k) for k in table.key]  # typed: a code or a number in two spellings is the same key
+        """The same key twice in one load: identical copies keep the first; conflicting copies all go.
+
+        The key is the store's: typed (a code or a number in two spellings is the same key), and for
+        cases and placements the keyed pseudonym of the trimmed id, which is equal exactly when the
+        ids are (HMAC-SHA256)."""
+        key = [_q(k) for k in store_keys(table.name)]
         not_null = " AND ".join(f"{k} IS NOT NULL" for k in key)
-        # Keys seen twice first (cheap); the content only for the rows of those keys.
+        # Keys seen twice first (cheap); the content only for the rows of those keys. Grouped on the
+        # key's 64-bit hash() first, then exactly on the few keys whose hash is seen twice: a key seen
+        # twice always has its hash seen twice, and grouping 10 M pseudonyms of 64 characters cost
+        # 9 CPU seconds.
+        hashed = f"hash({', '.join(key)})"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _duphash AS
+                SELECT {hashed} AS h FROM stg.c_{table.name} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1"""
+        )
+        if not self.con.execute("SELECT count(*) FROM _duphash").fetchone()[0]:
+            return
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _dupkeys AS
-                SELECT {', '.join(key)} FROM stg.t_{table.name} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1"""
+                SELECT {', '.join(key)} FROM stg.c_{table.name}
+                WHERE {not_null} AND {hashed} IN (SELECT h FROM _duphash) GROUP BY ALL HAVING count(*) > 1"""
         )
         if not self.con.execute("SELECT count(*) FROM _dupkeys").fetchone()[0]:
             return
@@ -437,7 +520,7 @@ class Validator:
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _duprows AS
                 SELECT t._file, t._row, {', '.join(f't.{k}' for k in key)}, {content} AS content
-                FROM (SELECT t.* FROM stg.t_{table.name} t SEMI JOIN _dupkeys d ON {on}) t
+                FROM (SELECT t.* FROM stg.c_{table.name} t SEMI JOIN _dupkeys d ON {on}) t
                 JOIN stg.u_{table.name} u ON u._file = t._file AND u._row = t._row"""
         )
         names = ", ".join(table.key)
@@ -474,84 +557,35 @@ class Validator:
         else:
             return
         self.con.execute(
-            f"""INSERT INTO stg.q_district SELECT t._file, t._row, {district} FROM stg.t_{table.name} t
+            f"""INSERT INTO stg.q_district SELECT t._file, t._row, {district} FROM stg.c_{table.name} t
                 SEMI JOIN stg.q q ON q.table_name = {lit(table.name)} AND q.file = t._file AND q.row_number = t._row
                 WHERE {district} IS NOT NULL"""
         )
 
     # Accepting ---------------------------------------------------------------------------------
-    def _accept(self, table: Table) -> None:
-        """Accepted rows in the store's shape, with keyed pseudonyms, a content hash and their status
-        against the store (insert, update, unchanged, older), in one statement: `stg.c_<table>`."""
+    def _older_extract(self, table: Table) -> None:
+        """A row the store already has from a later extract is not overwritten (when it passed the rest)."""
         name = table.name
-        person_join = ""
-        if name == "cases":
-            flags = [f for f, _, _ in FLAG_COLUMNS]
-            person = person_key_sql("t.person_id")
-            if self._persons_repeat():
-                # Each person once: the pseudonyms of the distinct ids, joined to their cases.
-                self.con.execute(
-                    f"""CREATE OR REPLACE TABLE stg.person_map AS
-                        SELECT person_id, {person} AS person_key
-                        FROM (SELECT DISTINCT person_id FROM stg.t_cases WHERE person_id IS NOT NULL) t""",
-                    self.ctx.key_params,
-                )
-                person, person_join = "pm.person_key", "LEFT JOIN stg.person_map pm ON pm.person_id = t.person_id"
-            cols = {
-                "case_key": id_key_sql(CASE, "t.case_id"),
-                "person_key": person,
-                "district": "t.district", "opened": "t.opened", "closed": "t.closed",
-                "sex": "t.sex",
-                "age_band": f"CASE WHEN t.birth_year IS NOT NULL THEN {age_band_sql('year(t.opened) - t.birth_year')} END",
-                "target_group": "t.target_group", "handling_unit": "t.handling_unit",
-                **{f: f"t.{f}" for f in flags},
-            }
-        elif name == "placements":
-            cols = {
-                "placement_key": id_key_sql(PLACEMENT, "t.placement_id"),
-                "case_key": "t.case_key",
-                **{c: f"t.{_q(c)}" for c in ("type", "referring_unit", "applied", "decision", "decided", "start",
-                                              "end", "children", "cost_sek")},
-            }
-        else:
-            cols = {c.name: f"t.{_q(c.name)}" for c in table.columns}
-        select = ", ".join(f"{e} AS {_q(n)}" for n, e in cols.items())
-        # The cases keep their id (as read) until the load is written, for the placements' join.
-        extra = ", t.case_id AS _k" if name == "cases" else ""
-        assert sorted(cols) == sorted(c for c, _ in data_columns(name)), name  # exactly the store's columns
-        row_hash = row_hash_sql(name)
-        keys = store_keys(name)
-        on = " AND ".join(f'o."{k}" = s."{k}"' for k in keys)
-        x = self.ctx.extract_date.isoformat()
-        rejected = f"(SELECT file, row_number FROM stg.q WHERE table_name = {lit(name)})"
         self.con.execute(
-            f"""CREATE OR REPLACE TABLE stg.c_{name} AS
-                SELECT o.*, s.first_load_id AS old_first_load_id, s.first_extract_date AS old_first_extract_date,
-                       CASE WHEN s.row_hash IS NULL THEN 'insert'
-                            WHEN s.row_hash = o.row_hash THEN 'unchanged'
-                            WHEN s.extract_date > DATE '{x}' THEN 'older'
-                            ELSE 'update' END AS status
-                FROM (SELECT *, {row_hash} AS row_hash
-                      FROM (SELECT t._file, t._row, {select}{extra}
-                            FROM stg.t_{name} t ANTI JOIN {rejected} q ON t._file = q.file AND t._row = q.row_number
-                            {person_join}
-                            WHERE NOT t._bad)) o
-                LEFT JOIN main.{name} s ON {on}""",
-            self.ctx.key_params if name in ("cases", "placements") else None,
-        )
-        if name == "cases":
-            self._cases_accepted = True
-        self.con.execute(
-            f"""INSERT INTO stg.q SELECT {lit(name)}, _file, _row, NULL, 'older_extract',
+            f"""INSERT INTO stg.q SELECT {lit(name)}, c._file, c._row, NULL, 'older_extract',
                     'Raden finns redan från ett senare uttag; den äldre versionen skrivs inte över'
-                FROM stg.c_{name} WHERE status = 'older'"""
+                FROM stg.c_{name} c
+                ANTI JOIN (SELECT file, row_number FROM stg.q WHERE table_name = {lit(name)}) q
+                       ON c._file = q.file AND c._row = q.row_number
+                WHERE c.status = 'older' AND NOT c._bad"""
         )
-        self.con.execute("DROP TABLE IF EXISTS stg.person_map")
-        if name == "districts":
+
+    def _drop_rejected(self, table: Table) -> None:
+        """What is left in `stg.c_<table>` is the accepted rows: every row in the quarantine goes."""
+        name = table.name
+        if self.con.execute(f"SELECT count(*) FROM stg.q WHERE table_name = {lit(name)}").fetchone()[0]:
             self.con.execute(
-                f"INSERT INTO stg.district_alias SELECT DISTINCT {norm_sql('code')}, code FROM stg.c_districts "
-                f"UNION SELECT DISTINCT {norm_sql('name')}, code FROM stg.c_districts"
+                f"""DELETE FROM stg.c_{name} c USING (SELECT DISTINCT file, row_number FROM stg.q
+                                                     WHERE table_name = {lit(name)}) q
+                    WHERE c._file = q.file AND c._row = q.row_number"""
             )
+        # (A row that failed a rule is in the quarantine; this also covers one that did not get there.)
+        self.con.execute(f"DELETE FROM stg.c_{name} WHERE _bad")
 
     PERSONS_REPEAT_BELOW = 0.6  # distinct persons per case under which a person map pays (measured)
 
@@ -560,7 +594,7 @@ class Validator:
         is cheaper than hashing every row: the join and the DISTINCT cost about what 60 % of the
         rows' HMACs do (1 M cases, docs/performance.md). An estimate (HyperLogLog) decides."""
         distinct, rows = self.con.execute(
-            "SELECT approx_count_distinct(person_id), count(person_id) FROM stg.t_cases").fetchone()
+            "SELECT approx_count_distinct(r_person_id), count(r_person_id) FROM stg.u_cases").fetchone()
         return bool(rows) and distinct < self.PERSONS_REPEAT_BELOW * rows
 
     def empty_accepted(self, table: Table) -> None:
