@@ -26,6 +26,7 @@ from ..errors import StoreError
 from ..store.connection import connect
 from .checks import Checks
 from .downloads import ReportFiles
+from .pagecache import RenderedCache
 from .errors import STORE_BUSY, Refusal, computing
 from .sessions import Sessions
 from .settings import Settings
@@ -60,6 +61,7 @@ class State:
         self._building: dict = {}  # key → lock, so that one key is built once
         self._cache_lock = threading.Lock()
         self._next_sweep = 0.0
+        self.pages = RenderedCache()  # pages and API answers of releases (web/pagecache.py)
 
     # ---- the store ------------------------------------------------------------------------------
     @contextmanager
@@ -145,6 +147,16 @@ class State:
         if rid is None:
             raise Refusal(404, "Året är inte publicerat än.")
         return ("release", rid)
+
+    def releases_signature(self) -> tuple:
+        """Every published year's latest release: part of the key of every cached page and answer."""
+        self.refresh()
+        return tuple(sorted(self._releases.items()))
+
+    def page_key(self, route: str, params: tuple, user=None) -> tuple:
+        """The cache key of a published page (with `user`: per role and district) or API answer."""
+        who = (user.role, user.district) if user is not None else ()
+        return ("page", self.releases_signature(), route, params, who)
 
     def draft_key(self, year: int) -> tuple:
         self.refresh()

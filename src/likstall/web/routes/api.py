@@ -5,15 +5,27 @@ Released numbers are public, so every role gets every district's rows; `district
 
 from __future__ import annotations
 
+import json
 import math
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ..auth import api_user, state_of
+from ...disclosure.keys import TOTAL
 from ..errors import Refusal
 
 router = APIRouter(prefix="/api/v1")
+NO_DISTRICT = "\x00none"  # matches no row
+
+
+def encoded(st, key: tuple, build) -> Response:
+    """A published answer as JSON, encoded once per key (State.page_key: the releases, the route and its
+    checked parameters) — the same bytes FastAPI's JSONResponse would write."""
+    def encode() -> bytes:
+        return json.dumps(build(), ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+
+    return Response(st.pages.get(key, encode), media_type="application/json")
 
 
 @router.get("/releases", tags=["publicering"], summary="Alla releaser (år, version, tid)")
@@ -49,8 +61,6 @@ def indicators(request: Request, user=Depends(api_user)):
 @router.get("/tables", tags=["publicering"], summary="Publicerade celler i lång form (som tables.csv)")
 def tables(request: Request, year: int | None = Query(None), table: str | None = Query(None),
            district: str | None = Query(None), user=Depends(api_user)):
-    from ...render.tables_csv import cell_row
-
     st = state_of(request)
     y = st.year_of(year)
     rel = st.follow_up(y)
@@ -58,33 +68,48 @@ def tables(request: Request, year: int | None = Query(None), table: str | None =
     if table is not None and table not in pub.tables:
         # The request's own text is not echoed (it may carry anything); the valid names are.
         raise Refusal(404, "Ingen tabell med det namnet. Tabeller: " + ", ".join(sorted(pub.tables)))
-    rows = []
-    for t in pub.tables.values():
-        if table and t.name != table:
-            continue
-        for c in t.cells:
-            row = cell_row(pub, t, c)
-            if district and row["district"] != district:
+    # Rows carry a district code or TOTAL; any other text filters every row out, as before, and never
+    # enters the cache key.
+    want = None if not district else district if district in (*rel.codes, TOTAL) else NO_DISTRICT
+
+    def build():
+        from ...render.tables_csv import cell_row
+
+        rows = []
+        for t in pub.tables.values():
+            if table and t.name != table:
                 continue
-            row = {k: (None if v == "" else v) for k, v in row.items()}
-            for k in ("value", "ci_low", "ci_high"):
-                if row[k] is not None:
-                    row[k] = float(row[k])
-            rows.append(row)
+            for c in t.cells:
+                row = cell_row(pub, t, c)
+                if want is not None and row["district"] != want:
+                    continue
+                row = {k: (None if v == "" else v) for k, v in row.items()}
+                for k in ("value", "ci_low", "ci_high"):
+                    if row[k] is not None:
+                        row[k] = float(row[k])
+                rows.append(row)
+        return {"year": y, "release_id": rel.release_id, "rows": rows}
+
+    response = encoded(st, st.page_key("api/tables", (y, table, want)), build)
     st.log(user, "api", request.url.path, table, 200)
-    return {"year": y, "release_id": rel.release_id, "rows": rows}
+    return response
 
 
 @router.get("/findings", tags=["publicering"], summary="Fynd (högre/lägre än förväntat), bara från publicerade celler")
 def findings(request: Request, year: int | None = Query(None), user=Depends(api_user)):
     st = state_of(request)
     y = st.year_of(year)
-    out = [{"district": f.district, "indicator": f.indicator, "question": f.question, "direction": f.direction,
-            "estimate": _n(f.estimate), "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high), "q_value": _n(f.q_value),
-            "text": f.text_sv, "text_en": f.text_en}
-           for f in st.follow_up(y).findings]
+
+    def build():
+        out = [{"district": f.district, "indicator": f.indicator, "question": f.question, "direction": f.direction,
+                "estimate": _n(f.estimate), "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high),
+                "q_value": _n(f.q_value), "text": f.text_sv, "text_en": f.text_en}
+               for f in st.follow_up(y).findings]
+        return {"year": y, "findings": out}
+
+    response = encoded(st, st.page_key("api/findings", (y,)), build)
     st.log(user, "api", request.url.path, None, 200)
-    return {"year": y, "findings": out}
+    return response
 
 
 @router.get("/openapi.json", include_in_schema=False)
