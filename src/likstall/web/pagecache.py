@@ -32,7 +32,7 @@ USER_MARK = f"\x1euser-{secrets.token_hex(16)}\x1e"
 class RenderedCache:
     def __init__(self, max_bytes: int = MAX_BYTES):
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, bytes | str] = OrderedDict()
+        self._items: OrderedDict[tuple, bytes | str | tuple] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self._building: dict[tuple, threading.Lock] = {}
@@ -56,13 +56,13 @@ class RenderedCache:
             with self._lock:
                 self.misses += 1
                 self._building.pop(key, None)
-                size = len(value)
+                size = sum(map(len, value)) if isinstance(value, tuple) else len(value)
                 if size <= self.max_bytes // 4:
                     self._items[key] = value
                     self._size += size
                     while self._size > self.max_bytes:
                         _, old = self._items.popitem(last=False)
-                        self._size -= len(old)
+                        self._size -= sum(map(len, old)) if isinstance(old, tuple) else len(old)
             return value
 
     def clear(self) -> None:

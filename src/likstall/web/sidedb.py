@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA = """
@@ -51,6 +52,18 @@ class SideDB:
     def execute(self, sql: str, params=()) -> list[tuple]:
         with self.lock:
             return self._con.execute(sql, params).fetchall()
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction (BEGIN IMMEDIATE: other processes wait for it), committed at the end."""
+        with self.lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._con
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
 
     def close(self) -> None:
         with self.lock:

@@ -33,24 +33,26 @@ from .settings import Settings
 from .sidedb import AccessLog, SideDB, side_path
 from .staging import Staging
 from .storelock import StoreBusy, StoreLock
-from .throttle import LoginThrottle
+from .throttle import LoginThrottle, SharedLoginThrottle
 from .users import Directory
 
 SWEEP_EVERY = 60.0  # seconds between sweeps of expired sessions and their staged imports
 
 
 class State:
-    def __init__(self, db: Path, settings: Settings):
+    def __init__(self, db: Path, settings: Settings, *, shared: bool = False):
+        """`shared`: one of several server processes over the same store (web/app.py, `serve_processes`)."""
         self.db, self.settings = db, settings
         self.store = StoreLock()
         self.side = SideDB(side_path(db))
         self.access = AccessLog(self.side)
         self.sessions = Sessions(self.side, idle=settings.session_idle, max_age=settings.session_max_age)
         self.staging = Staging(db)
-        self.staging.clear()  # nothing staged before this start can be reached any more
-        self.throttle = LoginThrottle(settings.login)
+        if not shared:  # with several processes the parent emptied it before they started
+            self.staging.clear()  # nothing staged before this start can be reached any more
+        self.throttle = SharedLoginThrottle(settings.login, self.side) if shared else LoginThrottle(settings.login)
         self.checks = Checks(settings.password_checks, settings.password_queue)
-        self.reports = ReportFiles(db, settings.report_builds)
+        self.reports = ReportFiles(db, settings.report_builds, reset=not shared)
         self.import_lock = threading.Lock()  # one import check or commit at a time
         self._refresh_lock = threading.Lock()
         self._directory: Directory | None = None

@@ -39,6 +39,22 @@ def sections_of(st, year: int, draft: bool = False) -> dict:
     return st.derived("sections", year, build, draft=draft)
 
 
+def warm(st) -> None:
+    """Build every published year's release, views, sections and comparison once, before the first
+    visitor asks (a server process started under load would otherwise build them while requests queue)."""
+    from . import api
+    from .compare import spine_of
+
+    try:
+        for y in st.years():
+            views_of(st, y)
+            sections_of(st, y)
+            spine_of(st, y)
+            api.warm(st, y)
+    except Exception:  # noqa: BLE001 — the first request builds it again and says what went wrong
+        pass
+
+
 def check_draft(user, draft: bool) -> None:
     """Drafts are internal: analysts and admins only; readers and districts see releases."""
     if draft and user.role not in DRAFT_ROLES:
