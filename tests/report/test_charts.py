@@ -100,6 +100,23 @@ def test_every_text_has_aa_contrast(svgs):
             assert contrast(attr(attrs, "fill") or "#000000", WHITE) >= 4.5, (kind, t)
 
 
+def data_of(spec) -> list[list[dict]]:
+    """Every data set in a Vega-Lite spec: top-level `datasets` and inline `{"values": [...]}` anywhere."""
+    out = list(spec.get("datasets", {}).values()) if isinstance(spec, dict) else []
+
+    def walk(x):
+        if isinstance(x, dict):
+            if isinstance(x.get("values"), list) and x["values"] and isinstance(x["values"][0], dict):
+                out.append(x["values"])
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(spec)
+    return out
+
+
 def test_tile_labels_contrast_with_their_own_tile(demo_fu):
     from likstall.render import charts
 
@@ -112,7 +129,7 @@ def test_tile_labels_contrast_with_their_own_tile(demo_fu):
     finally:
         charts.draw = orig
     s = spec("tile_map", {"rows": rows}, "sv")
-    values = next(d for d in s["datasets"].values() if d and "ink" in d[0])
+    values = next(d for d in data_of(s) if d and "ink" in d[0])
     assert {v["ink"] for v in values} == {BLACK, WHITE}  # dark tiles get white text, light ones black
     for v in values:
         assert contrast(v["fill"], v["ink"]) >= 4.5, v
