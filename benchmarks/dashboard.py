@@ -207,6 +207,9 @@ def main() -> None:
     ap.add_argument("--workers", default="1", help="comma-separated: server processes to measure, e.g. 1,2")
     ap.add_argument("--repeat", type=int, default=1, help="go through the servers this many times, in turn")
     ap.add_argument("--no-floor", action="store_true", help="skip the bare ASGI app")
+    ap.add_argument("--compare-python", type=Path,
+                    help="also measure `likstall serve` run by this interpreter (e.g. an older checkout's "
+                         ".venv/bin/python, one process, no --workers flag) in the same run")
     args = ap.parse_args()
 
     env = dict(os.environ)
@@ -225,6 +228,11 @@ def main() -> None:
           "per s | fel | första sidan ms | uppvärmning s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for _ in range(args.repeat):
+        if args.compare_python:
+            port = free_port()
+            measure(f"jämförelse ({args.compare_python.parent.parent.parent.name}), 1 process",
+                    [str(args.compare_python), "-m", "likstall", "serve", "--db", str(args.db), "--port", str(port)],
+                    port, env, user, password, token, code, args)
         for w in (int(x) for x in args.workers.split(",")):
             port = free_port()
             sizes, gzipped = measure(f"likstall serve --workers {w}", [PY, "-m", "likstall", "serve", "--db",

@@ -19,6 +19,7 @@ def publish(db: str | Path, year: int, out: str | Path | None = None, *, policy:
     """Make (or find) the year's release; with `out`, also write its tables.csv there. `suppression`:
     "greedy" (default) or "optimal" (the MILP, see `disclosure.optimal`)."""
     from .release import make_release
+    from .render.report import provenance_lines
     from .render.tables_csv import write_tables_csv
 
     rel, new = make_release(db, year, policy=policy, revise=revise, suppression=suppression)
@@ -31,7 +32,7 @@ def publish(db: str | Path, year: int, out: str | Path | None = None, *, policy:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         path = out / "tables.csv"
-        n = write_tables_csv(rel.publication, path)
+        n = write_tables_csv(rel.publication, path, provenance_lines(rel))
     return {"release": rel, "release_id": rel.release_id, "version": rel.version, "new_release": new,
             "rows": n, "path": None if path is None else str(path), "share_suppressed": a.share_suppressed,
             "n_suppressed": a.n_suppressed, "n_cells": a.n_cells, "steps": list(a.steps),

@@ -33,7 +33,9 @@ def released(demo_db, tmp_path_factory):
 
 def test_publish_writes_long_format_with_every_cell_and_margins(released):
     r, out = released
-    rows = list(csv.DictReader(open(out / "tables.csv", encoding="utf-8")))
+    lines = open(out / "tables.csv", encoding="utf-8").read().splitlines()
+    assert lines[0] == "# DEMODATA — syntetiska uppgifter" and lines[1].startswith("# Källa:")
+    rows = list(csv.DictReader(line for line in lines if not line.startswith("# ")))
     assert tuple(rows[0]) == COLUMNS and len(rows) == r["rows"]
     assert {row["status"] for row in rows} <= {"", "..", "-", "."}
     for row in rows:

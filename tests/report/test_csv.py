@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from likstall.disclosure.gate import Publication
-from likstall.render.report import write_findings_csv, write_view_csvs
+from likstall.render.report import provenance_lines, write_findings_csv, write_view_csvs
 from likstall.render.safe_csv import neutralise
 from likstall.render.tables_csv import write_tables_csv
 from likstall.render.views import all_views
@@ -37,7 +37,7 @@ def test_neutralise_guards_text_only():
 def test_tables_csv_reads_back_as_numbers(demo_fu, tmp_path):
     path = tmp_path / "tables.csv"
     write_tables_csv(with_negative_flag(demo_fu.publication), path)
-    df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"year": str})
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"year": str}, comment="#")
     for c in ("value", "ci_low", "ci_high"):
         assert pd.api.types.is_float_dtype(df[c]), c
     flags = df[df["table"] == "sb_funnel"]
@@ -48,7 +48,7 @@ def test_tables_csv_reads_back_as_numbers(demo_fu, tmp_path):
     raw = path.read_text(encoding="utf-8")
     assert ",-1," in raw and "'-" not in raw and "'." not in raw
     # Python's csv module sees the same: a plain -1 and plain symbols
-    rows = list(csv.DictReader(raw.splitlines()))
+    rows = list(csv.DictReader(line for line in raw.splitlines() if not line.startswith("# ")))
     assert any(r["table"] == "sb_funnel" and r["value"] == "-1" for r in rows)
     assert {r["status"] for r in rows} <= {"", "..", "-", "."}
 
@@ -58,10 +58,11 @@ def test_per_table_csvs_read_back_as_numbers_with_decimal_comma(demo_fu, demo_ou
     views = all_views(demo_fu)
     assert sorted(p.name for p in folder.glob("*.csv")) == sorted(f"{v.name}.csv" for v in views)
     numeric_seen = 0
+    skip = len(provenance_lines(demo_fu))
     for v in views:
         cols = flat_columns(v)
         df = pd.read_csv(folder / f"{v.name}.csv", sep=";", decimal=",", encoding="utf-8-sig",
-                         keep_default_na=False, na_values=[""])
+                         keep_default_na=False, na_values=[""], skiprows=skip)
         assert list(df.columns) == [c.header for c in cols]
         for c in cols:
             if c.numeric and df[c.header].notna().any():
@@ -71,13 +72,13 @@ def test_per_table_csvs_read_back_as_numbers_with_decimal_comma(demo_fu, demo_ou
                 assert set(df[c.header].dropna()) <= {"..", "-", "."}, (v.name, c.header)
         with open(folder / f"{v.name}.csv", encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f, delimiter=";"))
-        assert len(rows) == 1 + len(v.rows)
-        for row in rows[1:]:
+        assert len(rows) == skip + 1 + len(v.rows)
+        for row in rows[skip + 1:]:
             for c, text in zip(cols, row):
                 if c.numeric and text:
                     float(text.replace(",", "."))  # a plain number: no apostrophe, no thousands separator
     assert numeric_seen > 50
-    over = pd.read_csv(folder / "oversikt.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    over = pd.read_csv(folder / "oversikt.csv", sep=";", decimal=",", encoding="utf-8-sig", skiprows=skip)
     city = over.iloc[-1]
     cell = demo_fu.publication.tables["rate_sb"].cell(district="total")
     rate = "Placeringar i skyddat boende per 10 000 invånare (95 % KI)"
@@ -90,7 +91,8 @@ def test_a_negative_number_in_a_view_csv_is_a_number(demo_fu, tmp_path):
     fu = copy.copy(demo_fu)
     fu.publication = with_negative_flag(demo_fu.publication)
     write_view_csvs(fu, tmp_path, [v for v in all_views(fu) if v.name == "likstallighet"])
-    df = pd.read_csv(tmp_path / "likstallighet.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    df = pd.read_csv(tmp_path / "likstallighet.csv", sep=";", decimal=",", encoding="utf-8-sig",
+                     skiprows=len(provenance_lines(fu)))
     flag = df["Jämfört med förväntat"]
     assert pd.api.types.is_numeric_dtype(flag) and -1 in set(flag)
     assert "lägre" in set(df["Jämfört med förväntat, som i rapporten"])
@@ -100,7 +102,7 @@ def test_a_negative_number_in_a_view_csv_is_a_number(demo_fu, tmp_path):
 def test_findings_csv_has_the_sentence(demo_fu, tmp_path, lang):
     fu = demo_fu.in_language(lang)
     write_findings_csv(fu, tmp_path / "findings.csv")
-    df = pd.read_csv(tmp_path / "findings.csv")
+    df = pd.read_csv(tmp_path / "findings.csv", comment="#")
     column = f"text_{lang}"
     assert list(df.columns)[-1] == column
     assert df[column].tolist() == [f.text_sv if lang == "sv" else f.text_en for f in fu.findings]

@@ -32,11 +32,12 @@ def test_sheets_have_short_unique_names_and_the_contents_sheet_links_every_one(b
     views = all_views(demo_fu)
     assert names[3:] == [SHEET_NAMES[v.name][0] for v in views]
     contents = book["Innehåll"]
-    links = {c.value: (c.hyperlink.location or c.hyperlink.target) for c in contents["A"][3:] if c.value}
+    head = next(c.row for c in contents["A"] if c.value == "Blad")  # under the title and the provenance
+    links = {c.value: (c.hyperlink.location or c.hyperlink.target) for c in contents["A"][head:] if c.value}
     assert set(links) == set(names[1:])
     for sheet, target in links.items():
         assert target.lstrip("#") == f"'{sheet}'!A1"
-    titles = [c.value for c in contents["B"][3:] if c.value]
+    titles = [c.value for c in contents["B"][head:] if c.value]
     assert [v.title for v in views] == titles[2:]  # the full titles, uncut
 
 
@@ -44,7 +45,7 @@ def test_view_sheets_have_a_frozen_filtered_header_and_numbers_with_formats(book
     symbols = set()
     for v in all_views(demo_fu):
         ws = book[SHEET_NAMES[v.name][0]]
-        assert ws["A1"].value == v.title
+        assert ws["A1"].value == f"{v.title} — DEMODATA — syntetiska uppgifter"  # the demo is marked on every sheet
         names = header(ws)
         cols = flat_columns(v)
         assert names == [c.header for c in cols] and len(names) == len(set(names))

@@ -1,6 +1,6 @@
 """The report from a stored release needs no statistics: `likstall rapport` (from a release) never imports
-pandas, numpy, scipy or statsmodels in its own process (the helper process draws the charts with Altair and
-writes the workbook with openpyxl; it is not this process)."""
+pandas, scipy, statsmodels, HiGHS or esda in its own process, nor Altair (the helper process draws the
+charts). numpy is allowed: openpyxl, which writes the workbook here, imports it to know its number types."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "highspy", "esda", "altair")
+HEAVY = ("pandas", "scipy", "statsmodels", "highspy", "esda", "altair")
 
 PROGRAM = """
 import json, sys

@@ -29,7 +29,7 @@ def fu(store):
 
 
 @pytest.fixture(scope="module")
-def report(store, tmp_path_factory):
+def report(store, fu, tmp_path_factory):  # fu: the report is made from the year's release
     out = tmp_path_factory.mktemp("out")
     return make_report(store, 2021, out), out
 
@@ -65,13 +65,13 @@ def test_html_numbers_come_from_the_views(fu):
 
 def test_tables_csv_matches_the_publication_and_findings_use_published_cells(report, fu):
     r, out = report
-    rows = list(csv.DictReader(open(out / "tables.csv", encoding="utf-8")))
+    rows = list(csv.DictReader(line for line in open(out / "tables.csv", encoding="utf-8") if line[:2] != "# "))
     assert {row["table"] for row in rows} >= {"victims_by_sex", "rate_sb", "los_median", "sb_trend_rate"}
     pub = fu.publication
     for row in rows:
         if row["status"] == "..":
             assert row["value"] == ""
-    findings = list(csv.DictReader(open(out / "findings.csv", encoding="utf-8")))
+    findings = list(csv.DictReader(line for line in open(out / "findings.csv", encoding="utf-8") if line[:2] != "# "))
     assert tuple(findings[0]) == ("district", "indicator", "direction", "estimate", "ci_low", "ci_high", "q_value",
                                   "text_sv")
     assert [f["text_sv"] for f in findings] == [f.text_sv for f in fu.findings]
@@ -128,8 +128,10 @@ def test_report_files_are_written_and_safe(report):
     assert found_suppressed
     per_table = out / "tabeller" / "oversikt.csv"
     raw = per_table.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf") and b";" in raw.splitlines()[0]
-    assert "," in raw.decode("utf-8-sig").splitlines()[1]  # decimal comma
+    lines = raw.decode("utf-8-sig").splitlines()
+    head = next(i for i, line in enumerate(lines) if ";" in line)  # under the provenance lines
+    assert raw.startswith(b"\xef\xbb\xbf") and lines[0].startswith("DEMODATA") and head >= 2
+    assert "," in lines[head + 1]  # decimal comma
     assert not list(out.glob(".*.tmp"))
 
 
@@ -144,7 +146,7 @@ def test_the_public_api_reads_the_same_release(store, fu):
     assert not new and same.release_id == fu.release_id
 
 
-def test_english_report(store, tmp_path):
+def test_english_report(store, fu, tmp_path):
     r = make_report(store, 2021, tmp_path, formats=["html"], lang="en")
     html = (tmp_path / "uppfoljning-2021-en.html").read_text(encoding="utf-8")
     assert 'lang="en"' in html and "Overview by district" in html and "Whole city" in html

@@ -182,7 +182,12 @@ def test_the_quarantine_is_scoped_to_the_district_of_a_district_user(clients, db
 
 
 def test_api_never_returns_a_suppressed_value(clients):
-    rows = clients["analytiker"].get("/api/v1/tables?year=2021").json()["rows"]
+    body = clients["analytiker"].get("/api/v1/tables?year=2021").json()
+    rows = body["rows"]
+    prov = body["provenance"]  # the API says what the numbers are, as every file does
+    assert prov["synthetic"] is True and prov["release_id"] == body["release_id"] and prov["threshold"] == 5
+    assert prov["text"][0] == "DEMODATA — syntetiska uppgifter" and prov["text"][1].startswith("Källa:")
+    assert clients["lasare"].get("/api/v1/findings").json()["provenance"] == prov
     suppressed = [r for r in rows if r["status"] == ".."]
     assert suppressed
     assert all(r["value"] is None and r["ci_low"] is None and r["ci_high"] is None for r in suppressed)
@@ -246,7 +251,9 @@ def test_access_log_records_who_saw_what_without_clients(clients, app):
 
 def test_report_download_is_gated_output(clients):
     r = clients["analytiker"].get("/rapporter/2021/csv")
-    assert r.status_code == 200 and r.text.startswith("table,measure,unit")
+    lines = r.text.splitlines()
+    assert r.status_code == 200 and lines[0] == "# DEMODATA — syntetiska uppgifter" and lines[1].startswith("# Källa:")
+    assert lines[2].startswith("table,measure,unit")
     assert 'filename="tables-2021.csv"' in r.headers["content-disposition"]
     html = clients["lasare"].get("/rapporter/2021/html")
     assert html.status_code == 200 and "<html" in html.text

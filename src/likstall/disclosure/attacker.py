@@ -96,6 +96,13 @@ class Model:
         if h is None:
             h = _new_highs()
             h.setOptionValue("output_flag", False)
+            # Every solve after the first changes only the objective (or a few bounds) and starts from the
+            # last basis, which a new objective leaves primal feasible: the primal simplex goes on from
+            # there in a few iterations, while the default (dual simplex after presolve) redoes the
+            # presolve and a phase 1 each time. Same optima; 3–5× less time per solve measured on a
+            # release's models (docs/performance.md).
+            h.setOptionValue("presolve", "off")
+            h.setOptionValue("simplex_strategy", 4)
             h.addVars(self.n, self.lb.astype(float), np.where(np.isinf(self.ub), highspy.kHighsInf, self.ub))
             if self.A_eq.shape[0]:
                 A = self.A_eq.tocsr()
@@ -195,6 +202,9 @@ class Model:
         the plain sum, which piles everything into one cell, this spreads the mass so that as many
         targets as possible reach their cap. The solution is observed like any other."""
         h = self._solver()
+        single = [np.asarray(self.target(q)) for q in keys]
+        if all(len(t) == 1 for t in single):
+            return self._push_up_capped(np.concatenate(single).astype(np.int64), np.asarray(caps, dtype=float))
         k, n0, m0 = len(keys), self.n, h.getNumRow()
         if len(self._cost_idx):
             h.changeColsCost(len(self._cost_idx), self._cost_idx.astype(np.int32), np.zeros(len(self._cost_idx)))
@@ -212,6 +222,23 @@ class Model:
             h.deleteRows(k, np.arange(m0, m0 + k, dtype=np.int32))
             h.deleteCols(k, np.arange(n0, n0 + k, dtype=np.int32))
         return ok
+
+    def _push_up_capped(self, cols: np.ndarray, caps: np.ndarray) -> bool:
+        """`push_up` where every target is one variable: the targets' upper bounds are lowered to their
+        caps for one solve of max Σ target, then restored. The capped polytope lies inside the model's,
+        so its solution is a point of the model; the truth (every target at or below its cap) keeps it
+        feasible. No rows or columns are added, so the solve starts from the last basis."""
+        h = self._solver()
+        old_ub = self.ub[cols].copy()
+        new_ub = np.minimum(old_ub, np.maximum(caps, self.lb[cols]))
+        c32 = cols.astype(np.int32)
+        h.changeColsBounds(len(cols), c32, self.lb[cols].astype(float), new_ub)
+        try:
+            status, _, _ = self._lp(cols, "max")
+        finally:
+            h.changeColsBounds(len(cols), c32, self.lb[cols].astype(float),
+                               np.where(np.isinf(old_ub), highspy.kHighsInf, old_ub))
+        return status == "optimal"
 
     def max_min(self, keys: list[CellKey]) -> float:
         """max t subject to t ≤ each target (the largest value all of them can take at once): the upper

@@ -18,7 +18,7 @@ from . import FORMATS, charts, fmt, helper  # noqa: F401 (FORMATS re-exported)
 from .atomic import atomic_write
 from .i18n import t
 from .safe_csv import neutralise
-from .tables_csv import write_tables_csv
+from .tables_csv import comment_lines, write_tables_csv
 from .views import View, all_views
 from .workbook import flat_columns, flat_value
 
@@ -187,7 +187,8 @@ def _excel_job(fu: FollowUp, path: Path, views: list[View], here: bool = False) 
     lang = fu.settings.lang
     tables = [{"name": tab.name, "title": tab.title, "unit": tab.unit, "method": tab.method}
               for tab in fu.publication.tables.values()]
-    args = (path, f"{t('title', lang)} {fu.year}", methods_text(fu), views, lang, _findings_rows(fu), tables)
+    args = (path, f"{t('title', lang)} {fu.year}", methods_text(fu), views, lang, _findings_rows(fu), tables,
+            provenance_lines(fu))
     return helper.Pending.here("workbook", *args) if here else helper.Pending("workbook", *args)
 
 
@@ -225,12 +226,14 @@ def view_csv(v: View, lang: str = "sv", preamble: tuple[str, ...] = ()) -> bytes
 
 
 def write_view_csvs(fu: FollowUp, folder: Path, views: list[View] | None = None) -> list[str]:
-    """Per-table CSVs (`view_csv`) of every view, one file each, without a preamble: the header is the first row."""
+    """Per-table CSVs (`view_csv`) of every view, one file each, with the provenance above the header:
+    the same bytes as the dashboard's download of the table (`/rapporter/ÅR/tabell/NAMN.csv`)."""
     lang = fu.settings.lang
     folder.mkdir(parents=True, exist_ok=True)
+    preamble = provenance_lines(fu)
     names = []
     for v in views or all_views(fu):
-        atomic_write(folder / f"{v.name}.csv", view_csv(v, lang))
+        atomic_write(folder / f"{v.name}.csv", view_csv(v, lang, preamble))
         names.append(f"{v.name}.csv")
     return names
 
@@ -241,9 +244,11 @@ def provenance_lines(fu: FollowUp) -> tuple[str, ...]:
 
 
 def write_findings_csv(fu: FollowUp, path: Path) -> None:
-    """The findings with their sentence: `text_sv` (or `text_en` with --lang en) as the last column."""
+    """The findings with their sentence: `text_sv` (or `text_en` with --lang en) as the last column; the
+    provenance as `# ` comment lines above the header, as in tables.csv (`pandas.read_csv(path, comment="#")`)."""
     sv = fu.settings.lang == "sv"
     buf = io.StringIO()
+    buf.write(comment_lines(provenance_lines(fu)))
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["district", "indicator", "direction", "estimate", "ci_low", "ci_high", "q_value",
                 "text_sv" if sv else "text_en"])
@@ -298,7 +303,7 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
         written["xlsx"] = str(out / f"{stem}.xlsx")
     if "csv" in formats:
         say("CSV")
-        write_tables_csv(fu.publication, out / "tables.csv")
+        write_tables_csv(fu.publication, out / "tables.csv", provenance_lines(fu))
         write_findings_csv(fu, out / "findings.csv")
         write_view_csvs(fu, out / f"tabeller{suffix}", views)
         written["csv"] = str(out / "tables.csv")

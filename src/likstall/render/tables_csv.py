@@ -9,6 +9,11 @@ separated by `;` (a flag, an interval of days, the years pooled …); status is 
 unless published. Written from the Publication only, through `safe_csv` (UTF-8, comma-separated
 as machine-readable CSV is; text cells that could start a formula are neutralised — numbers and the
 status symbols are written plainly, so that `-1` reads back as a number).
+
+The file says what it is in comment lines above the header, each starting with `# ` (the default
+comment prefix of CSV on the Web): DEMODATA when the data are synthetic, UTKAST for a draft, and the
+provenance line (source, extract date, release, likstall version, threshold). Read it with
+`pandas.read_csv(path, comment="#")`; no cell of the long format contains `#`.
 """
 
 from __future__ import annotations
@@ -68,10 +73,17 @@ def rows(pub: Publication):
             yield cell_row(pub, table, cell)
 
 
-def write_tables_csv(pub: Publication, path: str | Path) -> int:
-    """Write atomically (temporary name, then rename). Returns the number of rows."""
+def comment_lines(preamble: tuple[str, ...] | list[str]) -> str:
+    """The provenance as `# ` comment lines, one per line of text (a line that starts with `# ` cannot start a formula)."""
+    return "".join(f"# {' '.join(str(line).split())}\n" for line in preamble if line)
+
+
+def write_tables_csv(pub: Publication, path: str | Path, preamble: tuple[str, ...] = ()) -> int:
+    """Write atomically (temporary name, then rename), `preamble` as comment lines above the header.
+    Returns the number of rows."""
     path = Path(path)
     buf = io.StringIO()
+    buf.write(comment_lines(preamble))
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
     n = 0

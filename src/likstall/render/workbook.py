@@ -5,9 +5,10 @@ the view has a count) and status — so that every number is a number one can co
 other symbols appear only in the status column. A column whose report text says more than its number
 (observed / expected, a word for a flag) also keeps that text in a column "som i rapporten".
 
-Sheets: Innehåll (contents: every sheet with its full title and a link), Definitioner (titles, units,
+Sheets: Innehåll (contents: the provenance — DEMODATA or UTKAST when so, source, extract date, release,
+version, threshold — then every sheet with its full title and a link), Definitioner (titles, units,
 notes and methods), Fynd (the findings in words), then one sheet per view under a short, stable name.
-Each view sheet has its title in row 1, one header row with unique names (frozen, with a filter) and
+Each view sheet has its title in row 1 (with the DEMODATA / UTKAST mark when there is one), one header row with unique names (frozen, with a filter) and
 the data below it — nothing under the data, so a filter, a pivot table or `pandas.read_excel(header=1)`
 sees only data. Numbers carry number formats ('#,##0', '#,##0.0'): Excel shows them in the reader's
 locale, so a Swedish Excel shows 1 052 and 7,0.
@@ -174,10 +175,13 @@ def _shorten(text: str, limit: int = MAX_SHEET) -> str:
 
 
 def write_workbook(path: Path, title: str, methods: list[str], views: list[View], lang: str,
-                   findings: list[dict] | None = None, tables: list[dict] | None = None) -> None:
+                   findings: list[dict] | None = None, tables: list[dict] | None = None,
+                   preamble: tuple[str, ...] = ()) -> None:
     """`findings`: dicts with text, district (a name), indicator, direction, estimate, ci_low, ci_high,
     q_value and unit, in the report's language. `tables`: the publication's tables (name, title, unit,
-    method), defined on the definitions sheet under the names `tables.csv` uses."""
+    method), defined on the definitions sheet under the names `tables.csv` uses. `preamble`: what the
+    workbook says about itself (`report.provenance_lines`), under the title of the contents sheet; its
+    marks (DEMODATA, UTKAST) also stand in the title row of every other sheet."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -187,12 +191,14 @@ def write_workbook(path: Path, title: str, methods: list[str], views: list[View]
     contents.title = _t(FIXED_SHEETS["contents"], lang)
     defs = wb.create_sheet(_t(FIXED_SHEETS["definitions"], lang))
     fnd = wb.create_sheet(_t(FIXED_SHEETS["findings"], lang))
-    _definitions_sheet(defs, title, methods, views, lang, tables or [])
-    _findings_sheet(fnd, findings or [], lang)
+    marks = _marks(preamble)
+    _definitions_sheet(defs, " — ".join([title, *marks]), methods, views, lang, tables or [])
+    _findings_sheet(fnd, findings or [], lang, marks)
     for v, name in zip(views, names):
-        _view_sheet(wb.create_sheet(name), v, lang)
+        _view_sheet(wb.create_sheet(name), v, lang, marks)
     _contents_sheet(contents, title, [(defs.title, defs.title), (fnd.title, fnd.title),
-                                      *[(n, v.title) for n, v in zip(names, views)]], lang)
+                                      *[(n, v.title) for n, v in zip(names, views)]], lang, preamble)
+    wb.properties.creator = "likstall"
     buf = io.BytesIO()
     wb.save(buf)
     atomic_write(path, buf.getvalue())
@@ -214,20 +220,31 @@ def _header_row(ws, row: int, headers: list[str]) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _contents_sheet(ws, title: str, entries: list[tuple[str, str]], lang: str) -> None:
-    from openpyxl.styles import Font
+def _marks(preamble: tuple[str, ...]) -> list[str]:
+    """The lines of a preamble that mark what the data are (synthetic, a draft), for every sheet's title."""
+    return [p for p in preamble if p.startswith(("DEMODATA", "DEMO DATA", "UTKAST", "DRAFT"))]
+
+
+def _contents_sheet(ws, title: str, entries: list[tuple[str, str]], lang: str, preamble: tuple[str, ...] = ()) -> None:
+    from openpyxl.styles import Alignment, Font
 
     ws["A1"] = neutralise(title)
     _bold(ws["A1"], 14)
-    _header_row(ws, 3, ["Blad" if lang == "sv" else "Sheet", "Innehåll" if lang == "sv" else "Contents"])
-    for r, (sheet, full) in enumerate(entries, start=4):
+    for r, line in enumerate(preamble, start=2):
+        cell = ws.cell(row=r, column=1, value=neutralise(line))
+        cell.alignment = Alignment(wrap_text=False, vertical="top")
+        if line in _marks(preamble):
+            _bold(cell)
+    head = 3 + len(preamble)
+    _header_row(ws, head, ["Blad" if lang == "sv" else "Sheet", "Innehåll" if lang == "sv" else "Contents"])
+    for r, (sheet, full) in enumerate(entries, start=head + 1):
         link = ws.cell(row=r, column=1, value=neutralise(sheet))
         link.hyperlink = "#'{}'!A1".format(sheet.replace("'", "''"))
         link.font = Font(color="1D4ED8", underline="single")
         ws.cell(row=r, column=2, value=neutralise(full))
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 90
-    ws.freeze_panes = "A4"
+    ws.freeze_panes = f"A{head + 1}"
 
 
 def _definitions_sheet(ws, title: str, methods: list[str], views: list[View], lang: str, tables: list[dict]) -> None:
@@ -291,7 +308,7 @@ def split_header(h: str, unit: str = "") -> tuple[str, str]:
     return short, ", ".join(parts)
 
 
-def _findings_sheet(ws, findings: list[dict], lang: str) -> None:
+def _findings_sheet(ws, findings: list[dict], lang: str, marks: list[str] = ()) -> None:
     from openpyxl.styles import Alignment
 
     sv = lang == "sv"
@@ -299,8 +316,8 @@ def _findings_sheet(ws, findings: list[dict], lang: str) -> None:
                 "Enhet"] if sv else
                ["Finding", "District", "Indicator", "Direction", "Estimate", "Lower limit", "Upper limit", "q value",
                 "Unit"])
-    ws["A1"] = "Fynd: stadsdelar som skiljer sig från det förväntade" if sv else \
-        "Findings: districts that differ from expected"
+    ws["A1"] = " — ".join(["Fynd: stadsdelar som skiljer sig från det förväntade" if sv else
+                           "Findings: districts that differ from expected", *marks])
     _bold(ws["A1"], 12)
     _header_row(ws, 2, headers)
     words = {"higher": "högre", "lower": "lägre"} if sv else {}
@@ -368,8 +385,7 @@ def table_workbook(v: View, lang: str, preamble: tuple[str, ...], when) -> bytes
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_name(v, lang, set())
-    marks = [p for p in preamble if p.startswith(("DEMODATA", "DEMO DATA", "UTKAST", "DRAFT"))]
-    _view_sheet(ws, v, lang, marks)
+    _view_sheet(ws, v, lang, _marks(preamble))
     about = wb.create_sheet("Om tabellen" if lang == "sv" else "About the table")
     about["A1"] = neutralise(v.title)
     _bold(about["A1"], 12)

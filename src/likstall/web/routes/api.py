@@ -119,7 +119,7 @@ def tables_answer(rel, year: int, table: str | None, want: str | None) -> dict:
                 if row[k] is not None:
                     row[k] = float(row[k])
             rows.append(row)
-    return {"year": year, "release_id": rel.release_id, "rows": rows}
+    return {"year": year, "release_id": rel.release_id, "provenance": _provenance(rel), "rows": rows}
 
 
 def findings_answer(rel, year: int) -> dict:
@@ -127,7 +127,7 @@ def findings_answer(rel, year: int) -> dict:
             "estimate": _n(f.estimate), "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high),
             "q_value": _n(f.q_value), "text": f.text_sv, "text_en": f.text_en}
            for f in rel.findings]
-    return {"year": year, "findings": out}
+    return {"year": year, "release_id": rel.release_id, "provenance": _provenance(rel), "findings": out}
 
 
 def warm(st, year: int) -> None:
@@ -141,6 +141,17 @@ def warm(st, year: int) -> None:
 @router.get("/openapi.json", include_in_schema=False)
 def openapi(request: Request, user=Depends(api_user)):
     return JSONResponse(request.app.openapi())
+
+
+def _provenance(rel) -> dict:
+    """What the numbers are, as the report's provenance line says it: the same words, and the parts as fields."""
+    from ... import __version__
+    from ...render.report import provenance_lines
+
+    return {"text": list(provenance_lines(rel)), "synthetic": bool(rel.provenance.get("synthetic")),
+            "extract_date": rel.provenance.get("extract_date"), "release_id": rel.release_id,
+            "created": str(rel.created), "likstall": rel.content.get("likstall", __version__),
+            "threshold": rel.publication.policy.threshold}
 
 
 def _n(x):
