@@ -334,7 +334,9 @@ def rapport(
         raise typer.BadParameter(f"välj bland {', '.join(FORMATS)}", param_hint="--format")
     if lang not in ("sv", "en"):
         raise typer.BadParameter("sv eller en", param_hint="--lang")
-    drawing = helper.running() if {"html", "pdf", "xlsx"} & set(chosen) else contextlib.nullcontext()
+    # A draft starts the drawing helper before it imports the statistics (render/helper.py); a report
+    # from a release starts it only when the release has no drawn charts (rapport.make_report).
+    drawing = helper.running() if draft and {"html", "pdf", "xlsx"} & set(chosen) else contextlib.nullcontext()
     with drawing, _progress(sys.stderr.isatty()) as progress:
         from .rapport import make_report
 

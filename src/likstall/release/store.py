@@ -31,7 +31,8 @@ def content_digest(content: dict) -> str:
     history and policy give the same digest, and an identical release is not made twice."""
     # The audit's notes and scenarios name the history (a second run has the first as history); what is
     # served — tables, findings, sentences, charts — decides whether two releases are the same.
-    body = {k: v for k, v in content.items() if k not in ("release_id", "version", "created", "audit")}
+    # The drawn charts ("svg") follow from the chart values and the drawing code, not from the data.
+    body = {k: v for k, v in content.items() if k not in ("release_id", "version", "created", "audit", "svg")}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
 
