@@ -334,7 +334,9 @@ def rapport(
         raise typer.BadParameter(f"välj bland {', '.join(FORMATS)}", param_hint="--format")
     if lang not in ("sv", "en"):
         raise typer.BadParameter("sv eller en", param_hint="--lang")
-    drawing = helper.running() if {"html", "pdf", "xlsx"} & set(chosen) else contextlib.nullcontext()
+    # A draft starts the drawing helper before it imports the statistics (render/helper.py); a report
+    # from a release starts it only when the release has no drawn charts (rapport.make_report).
+    drawing = helper.running() if draft and {"html", "pdf", "xlsx"} & set(chosen) else contextlib.nullcontext()
     with drawing, _progress(sys.stderr.isatty()) as progress:
         from .rapport import make_report
 
@@ -436,21 +438,41 @@ def serve(
     behind_tls: Annotated[bool, typer.Option("--behind-tls", help="Bakom en TLS-proxy: Secure-kakor och HSTS")] = False,
     allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host",
                             help="Värdnamn som besvaras (upprepa; utan: bara localhost)")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, max=32,
+                       help="Serverprocesser (standard: en per kärna, högst 4)")] = None,
 ) -> None:
     """Starta webbgränssnittet och API:t."""
-    import uvicorn
-
     from .store.connection import connect
-    from .web.app import create_app
 
     con = connect(db)
     n = con.execute("SELECT count(*) FROM users WHERE NOT disabled").fetchone()[0]
     con.close()
     if n == 0:
         err.print(f"Det finns inga användare än. Skapa en administratör först: {_command()} user add NAMN --role admin --db {db}")
-    out.print(f"likstall på http://{host}:{port}/ (avsluta med Ctrl+C)")
-    uvicorn.run(create_app(db, https_only=behind_tls, allowed_hosts=allowed_host), host=host, port=port,
-                log_level="warning", access_log=False)
+    n_workers = workers or default_workers()
+    out.print(f"likstall på http://{host}:{port}/ med {n_workers} {'process' if n_workers == 1 else 'processer'} "
+              "(avsluta med Ctrl+C)")
+    if n_workers == 1:
+        import uvicorn
+
+        from .web.app import create_app
+        from .web.serving import NoDelayH11Protocol
+
+        uvicorn.run(create_app(db, https_only=behind_tls, allowed_hosts=allowed_host, warm=True), host=host, port=port,
+                    http=NoDelayH11Protocol, log_level="warning", access_log=False)
+    else:
+        from .web.app import serve_processes
+
+        serve_processes(db, host=host, port=port, workers=n_workers, https_only=behind_tls, allowed_hosts=allowed_host)
+
+
+def default_workers() -> int:
+    """One server process per core this process may use, at most 4 (each keeps its own caches)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 @app.command()

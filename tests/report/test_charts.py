@@ -100,19 +100,36 @@ def test_every_text_has_aa_contrast(svgs):
             assert contrast(attr(attrs, "fill") or "#000000", WHITE) >= 4.5, (kind, t)
 
 
+def data_of(spec) -> list[list[dict]]:
+    """Every data set in a Vega-Lite spec: top-level `datasets` and inline `{"values": [...]}` anywhere."""
+    out = list(spec.get("datasets", {}).values()) if isinstance(spec, dict) else []
+
+    def walk(x):
+        if isinstance(x, dict):
+            if isinstance(x.get("values"), list) and x["values"] and isinstance(x["values"][0], dict):
+                out.append(x["values"])
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(spec)
+    return out
+
+
 def test_tile_labels_contrast_with_their_own_tile(demo_fu):
     from likstall.render import charts
 
     rows = []
     # the rows charts.py hands over, taken from the published cells
-    orig = charts.draw
-    charts.draw = lambda kind, data, lang: rows.extend(data["rows"]) or ""
+    orig = charts._chart  # the rows go there whether the release has the chart drawn or not
+    charts._chart = lambda fu, kind, data: rows.extend(data["rows"]) or ""
     try:
         charts.tile_map(demo_fu)
     finally:
-        charts.draw = orig
+        charts._chart = orig
     s = spec("tile_map", {"rows": rows}, "sv")
-    values = next(d for d in s["datasets"].values() if d and "ink" in d[0])
+    values = next(d for d in data_of(s) if d and "ink" in d[0])
     assert {v["ink"] for v in values} == {BLACK, WHITE}  # dark tiles get white text, light ones black
     for v in values:
         assert contrast(v["fill"], v["ink"]) >= 4.5, v
@@ -153,3 +170,16 @@ def test_the_trend_axis_promises_intervals_only_when_they_are_drawn(svgs):
     without = [{k: v for k, v in r.items() if k not in ("lower", "upper")} for r in rows]
     svg = helper.chart_svg("trend_chart", {"rows": without}, "sv")
     assert "area mark" not in svg and not [t for _, t in texts(svg) if "KI" in t]
+
+
+def test_a_release_keeps_its_charts_drawn_from_its_own_values(demo_fu):
+    """A release made now has its charts drawn (content["svg"]); they are the drawing of its own chart values."""
+    from likstall.render import charts
+    from likstall.release.content import Release
+
+    assert set(demo_fu.content["svg"]) == {"sv", "en"}
+    bare = Release({k: v for k, v in demo_fu.content.items() if k != "svg"})
+    assert not charts.has_stored_svgs(bare)
+    norm = lambda svg: re.sub(r"clip\d+", "clipN", re.sub(r"gradient_\d+", "gradient_N", str(svg)))  # noqa: E731
+    assert norm(charts.tile_map(demo_fu)[0]) == norm(charts.tile_map(bare)[0])
+    assert norm(charts.trend_chart(demo_fu)[0]) == norm(charts.trend_chart(bare)[0])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-UNKNOWN = "okänd"
+from ..categories import UNKNOWN  # noqa: F401 (one definition, in categories.py)
 
 FLAG_MEASURES = {
     "disability": "victims_with_disability",

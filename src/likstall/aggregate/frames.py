@@ -12,7 +12,6 @@ only through a deliberate revision (`revise`), which makes a new vintage of that
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass, field
 
 import duckdb
@@ -50,14 +49,6 @@ def frame_to_json(df: pd.DataFrame) -> dict:
 
 def frame_from_json(obj: dict) -> pd.DataFrame:
     return pd.DataFrame(obj["data"], columns=obj["columns"])
-
-
-def pack(obj) -> bytes:
-    return zlib.compress(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(), 6)
-
-
-def unpack(blob: bytes):
-    return json.loads(zlib.decompress(blob).decode())
 
 
 @dataclass

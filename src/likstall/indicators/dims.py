@@ -8,16 +8,13 @@ intervals of days; a stay of d days is still placed at day t when d > t.
 
 from __future__ import annotations
 
-from ..aggregate.atoms import UNKNOWN
+from ..categories import AGE, SEX, STAY_EDGES, TARGET, UNKNOWN  # noqa: F401 (one definition, re-exported)
 from ..contract.codes import SWEDISH_LABELS
 from ..disclosure.keys import TOTAL
 from .base import Context, region_row
 
-SEX = ("K", "M", "annat_okant")
-AGE = ("0-17", "18-24", "25-44", "45-64", "65+", UNKNOWN)
 SEX_MAP = {"X": "annat_okant", "okänt": "annat_okant"}
 AGE_MAP = {"65-79": "65+", "80+": "65+"}
-TARGET = (*SWEDISH_LABELS["target_group"], UNKNOWN)
 NAMED_TARGETS = tuple(SWEDISH_LABELS["target_group"])
 TYPES = tuple(SWEDISH_LABELS["placement_type"])
 REFERRERS = (*SWEDISH_LABELS["referring_unit"], UNKNOWN)
@@ -26,7 +23,6 @@ YES_NO = ("ja", "nej")  # nej: no, or not recorded
 ENDED = ("avslutad", "pagaende")
 SB = "skyddat_boende"
 
-STAY_EDGES = (7, 14, 30, 60, 90, 180)  # days: the points of the published Kaplan–Meier curves
 LONG_STAY = 60
 
 

@@ -31,7 +31,12 @@ def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False
     con = _connect(db)
     try:
         built = build(con, year, policy=policy, revise=revise, suppression=suppression)
-        rid, version, new = store.save(con, built.content, built.structure, built.frames, built.cells, built.summary)
+        # The charts drawn once from the release's own values and kept with it: a report from the release
+        # then draws nothing (docs/performance.md §2). Not part of the digest (store.content_digest).
+        from ..render.charts import release_svgs
+
+        content = {**built.content, "svg": release_svgs(built.content)}
+        rid, version, new = store.save(con, content, built.structure, built.frames, built.cells, built.summary)
         content = store.load_content(con, rid)
     finally:
         con.close()

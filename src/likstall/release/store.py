@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 
 import duckdb
 
-from ..aggregate.frames import pack, unpack
-
 FORMAT = 2
+
+
+# Stored as compressed JSON. Here rather than beside the frames (aggregate/frames.py imports pandas),
+# so that reading a release back needs no pandas.
+def pack(obj) -> bytes:
+    return zlib.compress(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+
+
+def unpack(blob: bytes):
+    return json.loads(zlib.decompress(blob).decode())
 
 
 def content_digest(content: dict) -> str:
@@ -22,13 +31,16 @@ def content_digest(content: dict) -> str:
     history and policy give the same digest, and an identical release is not made twice."""
     # The audit's notes and scenarios name the history (a second run has the first as history); what is
     # served — tables, findings, sentences, charts — decides whether two releases are the same.
-    body = {k: v for k, v in content.items() if k not in ("release_id", "version", "created", "audit")}
+    # The drawn charts ("svg") follow from the chart values and the drawing code, not from the data.
+    body = {k: v for k, v in content.items() if k not in ("release_id", "version", "created", "audit", "svg")}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def latest(con: duckdb.DuckDBPyConnection, year: int) -> dict | None:
+    # Integers written into the SQL, not bound: DuckDB's Python client imports numpy and pandas the first
+    # time it binds a parameter (to check for their types), and reading a release needs neither.
     row = con.execute("SELECT release_id, version, pattern_sha256, created FROM releases "
-                      "WHERE year = ? AND format = ? ORDER BY release_id DESC LIMIT 1", [year, FORMAT]).fetchone()
+                      f"WHERE year = {int(year)} AND format = {FORMAT} ORDER BY release_id DESC LIMIT 1").fetchone()
     return None if row is None else {"release_id": row[0], "version": row[1], "digest": row[2], "created": row[3]}
 
 
@@ -45,8 +57,8 @@ def released_years(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def load_content(con: duckdb.DuckDBPyConnection, release_id: int) -> dict:
-    row = con.execute("SELECT content FROM releases WHERE release_id = ? AND format = ?",
-                      [release_id, FORMAT]).fetchone()
+    row = con.execute(f"SELECT content FROM releases WHERE release_id = {int(release_id)} AND format = {FORMAT}"
+                      ).fetchone()  # integers in the SQL: see `latest`
     if row is None:
         raise KeyError(release_id)
     return unpack(row[0])

@@ -31,6 +31,34 @@ def draw(kind: str, data: dict, lang: str) -> str | helper.PendingChart:
     return helper.PendingChart(kind, data, lang) if helper.active() else helper.chart_svg(kind, data, lang)
 
 
+def _chart(fu: FollowUp, kind: str, data: dict) -> str | helper.PendingChart:
+    """The release's own drawing of the chart when it has one (drawn from the same values when the
+    release was made, `release_svgs`), else drawn now."""
+    lang = fu.settings.lang
+    stored = fu.content.get("svg", {}).get(lang, {}).get(kind)
+    return stored if stored is not None else draw(kind, data, lang)
+
+
+def has_stored_svgs(fu: FollowUp) -> bool:
+    return bool(fu.content.get("svg", {}).get(fu.settings.lang))
+
+
+def release_svgs(content: dict) -> dict:
+    """Every chart of a release drawn once, in both languages, for the release to keep: {lang: {kind: svg}}.
+    A release never changes, so neither do its charts; the report and the pages then need no drawing."""
+    from ..release.content import Release
+
+    out = {}
+    for lang in ("sv", "en"):
+        fu = Release(content, lang)
+        svgs = {"tile_map": tile_map(fu)[0], "funnel": funnel(fu)[0], "trend_chart": trend_chart(fu)[0]}
+        km = km_curves(fu)
+        if km is not None:
+            svgs["km_curves"] = km
+        out[lang] = {k: str(v) for k, v in svgs.items()}
+    return out
+
+
 def tile_map(fu: FollowUp) -> tuple[str, list[str]]:
     lang = fu.settings.lang
     rows, hidden = [], []
@@ -44,7 +72,7 @@ def tile_map(fu: FollowUp) -> tuple[str, list[str]]:
         else:
             rows.append({"col": col, "row": row, "name": fu.name(c), "value": v,
                          "label": f"{v:.1f}".replace(".", ",") if lang == "sv" else f"{v:.1f}"})
-    return draw("tile_map", {"rows": rows}, lang), hidden
+    return _chart(fu, "tile_map", {"rows": rows}), hidden
 
 
 def funnel(fu: FollowUp) -> tuple[str, list[str]]:
@@ -57,7 +85,7 @@ def funnel(fu: FollowUp) -> tuple[str, list[str]]:
     limits = [(list(f[f"lower{lv}"]), list(f[f"upper{lv}"]), dash)
               for lv, dash in ((0.95, [4, 2]), (0.998, [1, 0])) if f"lower{lv}" in f]
     data = {"points": pts, "grid": list(f.get("expected", [])), "limits": limits}
-    return draw("funnel", data, lang), hidden
+    return _chart(fu, "funnel", data), hidden
 
 
 def km_curves(fu: FollowUp) -> str | None:
@@ -70,7 +98,7 @@ def km_curves(fu: FollowUp) -> str | None:
     for area, pts in curves.items():
         label = city if area == TOTAL else fu.name(area)
         rows.extend({"time": float(p["day"]), "survival": float(p["survival"]) / 100, "group": label} for p in pts)
-    return draw("km_curves", {"rows": rows, "city": city}, lang)
+    return _chart(fu, "km_curves", {"rows": rows, "city": city})
 
 
 def trend_chart(fu: FollowUp) -> tuple[str, list[str]]:
@@ -80,4 +108,4 @@ def trend_chart(fu: FollowUp) -> tuple[str, list[str]]:
     have = {(r["area"], r["year"]) for r in fu.charts.get("trend", [])}
     hidden = [f"{fu.name(a)} {y}" for a in [*[f"region:{r}" for r in fu.regions], TOTAL]
               for y in range(fu.first_year, fu.year + 1) if (a, str(y)) not in have]
-    return draw("trend_chart", {"rows": rows}, lang), hidden
+    return _chart(fu, "trend_chart", {"rows": rows}), hidden

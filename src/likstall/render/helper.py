@@ -2,9 +2,10 @@
 
 vl-convert starts a JavaScript engine on its first chart (≈ 0,6 s here) and holds Python's GIL while
 it converts, so a thread gains nothing; a second process uses the second core. `likstall rapport`
-starts the helper before it imports and computes the statistics, so the engine's start overlaps
-them; then the charts are converted and the Excel workbook written there while this process renders
-the HTML and the CSV files. The helper is handed the rows of each chart and the table views — values
+starts the helper before it reads the release, so the engine's start overlaps that; then the charts
+are converted there while this process writes the Excel workbook and then the HTML and the CSV
+files. (The workbook was written in the helper while this process still imported the statistics; a
+report from a release imports none, so this process is now the one with time to spare.) The helper is handed the rows of each chart and the table views — values
 that have already passed the disclosure gate — never the store, the FollowUp or the key.
 
 The helper is `python -m likstall.render.helper`, spoken to with pickled jobs over its own pipes
@@ -149,6 +150,13 @@ class Pending:
         self._id = _helper.send(job, args) if active() else None
         self._done, self._value = False, None
 
+    @classmethod
+    def here(cls, job: str, *args) -> "Pending":
+        """The same job, done in this process when asked for (never sent to the helper)."""
+        p = cls.__new__(cls)
+        p._job, p._args, p._id, p._done, p._value = job, args, None, False, None
+        return p
+
     def get(self):
         if not self._done:
             ok, value = _helper.result(self._id) if (self._id is not None and _helper is not None) else (False, None)
@@ -177,9 +185,7 @@ def _serve() -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
     inp = sys.stdin.buffer
     vegalite_to_svg(_TINY_SPEC)  # the engine's start, while the caller computes
-    import openpyxl  # noqa: F401  (workbook.py imports it only when a workbook is written)
-
-    from . import chart_specs, workbook  # noqa: F401  (Altair)
+    from . import chart_specs  # noqa: F401  (Altair; the workbook is written by the caller, report.py)
 
     while True:
         try:

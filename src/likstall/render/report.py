@@ -181,13 +181,15 @@ def write_excel(fu: FollowUp, path: Path, views: list[View] | None = None) -> No
     _excel_job(fu, path, views or all_views(fu)).get()
 
 
-def _excel_job(fu: FollowUp, path: Path, views: list[View]) -> helper.Pending:
-    """The workbook is written by the helper process when one runs (render/helper.py)."""
+def _excel_job(fu: FollowUp, path: Path, views: list[View], here: bool = False) -> helper.Pending:
+    """The workbook, written by the helper process when one runs (render/helper.py), or with `here`
+    in this process."""
     lang = fu.settings.lang
     tables = [{"name": tab.name, "title": tab.title, "unit": tab.unit, "method": tab.method}
               for tab in fu.publication.tables.values()]
-    return helper.Pending("workbook", path, f"{t('title', lang)} {fu.year}", methods_text(fu), views, lang,
-                          _findings_rows(fu), tables, provenance_lines(fu))
+    args = (path, f"{t('title', lang)} {fu.year}", methods_text(fu), views, lang, _findings_rows(fu), tables,
+            provenance_lines(fu))
+    return helper.Pending.here("workbook", *args) if here else helper.Pending("workbook", *args)
 
 
 def _findings_rows(fu: FollowUp) -> list[dict]:
@@ -275,8 +277,14 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
     if pages:
         say("HTML")
     secs = sections(fu, {v.name: v for v in views}) if pages else None  # with a helper, the charts are drawn there
-    # The workbook after the charts: the helper writes it while the HTML is put together here.
-    excel = _excel_job(fu, out / f"{stem}.xlsx", views) if "xlsx" in formats else None
+    # From a release, the workbook is written here while the helper draws the charts sent above: this
+    # process imported no statistics and would wait for the charts, the helper (a JavaScript engine,
+    # Altair) is the longer path (docs/performance.md §2). A draft computed its statistics here, so the
+    # helper writes the workbook while the HTML is put together.
+    excel = _excel_job(fu, out / f"{stem}.xlsx", views, here=not fu.is_draft) if "xlsx" in formats else None
+    if excel is not None and not fu.is_draft:
+        say("Excel")
+        excel.get()
     html = render_html(fu, views, secs) if pages else None
     if "html" in formats:
         atomic_write(out / f"{stem}.html", html.encode("utf-8"))
@@ -289,7 +297,7 @@ def write_report(fu: FollowUp, out: str | Path, formats=FORMATS, progress=None) 
         # document's language from <html lang> and its title from <title>, shown as the window title.
         atomic_write(out / f"{stem}.pdf", HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"))
         written["pdf"] = str(out / f"{stem}.pdf")
-    if "xlsx" in formats:
+    if excel is not None:
         say("Excel")
         excel.get()
         written["xlsx"] = str(out / f"{stem}.xlsx")

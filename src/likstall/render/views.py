@@ -179,7 +179,7 @@ def lengths(fu: FollowUp) -> View:
 def km_table(fu: FollowUp) -> View:
     """The data behind the Kaplan–Meier chart: share still placed at fixed days, per region and the city."""
     lang = fu.settings.lang
-    from ..indicators.dims import STAY_EDGES
+    from ..categories import STAY_EDGES
 
     keys = [*[f"region:{r}" for r in fu.regions], TOTAL]
     rows = [[_label(fu.name(k)), *[_cell(fu, "km_survival", k, 1, with_ci=True, day=str(d)) for d in STAY_EDGES]]
@@ -324,7 +324,7 @@ def quarantine_view(fu: FollowUp) -> View:
 
 
 def all_views(fu: FollowUp) -> list[View]:
-    from ..indicators.dims import AGE, SEX, TARGET
+    from ..categories import AGE, SEX, TARGET
 
     lang = fu.settings.lang
     return [

@@ -6,6 +6,8 @@ one build on a small pool of its own (`report_builds` at a time); every request 
 waits for that build without holding a thread, and later ones get the file from disk. The files
 are public (the release passed disclosure control) and live in `<store>.reports/` (0700, emptied
 at start-up); those of an older release of a year are deleted when a newer one of that year is built.
+Several server processes share the folder: a file one of them built is served by all, and two that
+build the same file at once keep the first (the bytes are the same).
 """
 
 from __future__ import annotations
@@ -25,11 +27,18 @@ def reports_root(db: Path) -> Path:
     return db.with_name(db.name + ".reports")
 
 
+def reset_reports_root(db: Path) -> Path:
+    root = reports_root(db)
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(mode=0o700)
+    return root
+
+
 class ReportFiles:
-    def __init__(self, db: Path, workers: int):
-        self.root = reports_root(db)
-        shutil.rmtree(self.root, ignore_errors=True)
-        self.root.mkdir(mode=0o700)
+    def __init__(self, db: Path, workers: int, *, reset: bool = True):
+        """`reset`: empty the folder (at start-up; with several server processes, their parent does it)."""
+        self.root = reset_reports_root(db) if reset else reports_root(db)
+        self.root.mkdir(mode=0o700, exist_ok=True)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="likstall-report")
         self._lock = threading.Lock()
         self._jobs: dict[tuple, Future] = {}
@@ -57,7 +66,12 @@ class ReportFiles:
             keep = work / "out"
             keep.mkdir()
             path.rename(keep / path.name)
-            keep.rename(final)  # whole or not at all: a half-written file is never served
+            try:
+                keep.rename(final)  # whole or not at all: a half-written file is never served
+            except OSError:
+                if not final.is_dir():
+                    raise
+                # Another server process built the same file first (the same bytes): use its copy.
         finally:
             shutil.rmtree(work, ignore_errors=True)
         self._forget_others(key)

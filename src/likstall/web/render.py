@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from .pagecache import CSRF_MARK, anonymous, personalise
 from .roles import nav
 
 HERE = Path(__file__).parent
@@ -19,6 +20,23 @@ def page(request: Request, user, template: str, status: int = 200, **ctx):
     return templates.TemplateResponse(request, template, {"user": user, "pages": nav(user) if user else [],
                                                           "csrf": session.csrf if session else "", **ctx},
                                       status_code=status)
+
+
+def shared_page(request: Request, user, key: tuple, build_context) -> HTMLResponse:
+    """A published page, rendered once per `key` (State.page_key: releases, route, parameters, role,
+    district) and personalised per request with this session's CSRF token and user name.
+    `build_context()` returns (template, context) and runs only when the page is not cached."""
+    from .auth import state_of
+
+    def render() -> str:
+        template, ctx = build_context()
+        shown = anonymous(user)
+        return templates.get_template(template).render({"request": request, "user": shown, "pages": nav(shown),
+                                                        "csrf": CSRF_MARK, **ctx})
+
+    html = state_of(request).pages.get(key, render)
+    session = getattr(request.state, "session", None)
+    return HTMLResponse(personalise(html, user, session.csrf if session else ""))
 
 
 def error_page(status: int, text: str, headers: dict | None = None) -> HTMLResponse:

@@ -26,30 +26,33 @@ from ..errors import StoreError
 from ..store.connection import connect
 from .checks import Checks
 from .downloads import ReportFiles
+from .pagecache import RenderedCache
 from .errors import STORE_BUSY, Refusal, computing
 from .sessions import Sessions
 from .settings import Settings
 from .sidedb import AccessLog, SideDB, side_path
 from .staging import Staging
 from .storelock import StoreBusy, StoreLock
-from .throttle import LoginThrottle
+from .throttle import LoginThrottle, SharedLoginThrottle
 from .users import Directory
 
 SWEEP_EVERY = 60.0  # seconds between sweeps of expired sessions and their staged imports
 
 
 class State:
-    def __init__(self, db: Path, settings: Settings):
+    def __init__(self, db: Path, settings: Settings, *, shared: bool = False):
+        """`shared`: one of several server processes over the same store (web/app.py, `serve_processes`)."""
         self.db, self.settings = db, settings
         self.store = StoreLock()
         self.side = SideDB(side_path(db))
         self.access = AccessLog(self.side)
         self.sessions = Sessions(self.side, idle=settings.session_idle, max_age=settings.session_max_age)
         self.staging = Staging(db)
-        self.staging.clear()  # nothing staged before this start can be reached any more
-        self.throttle = LoginThrottle(settings.login)
+        if not shared:  # with several processes the parent emptied it before they started
+            self.staging.clear()  # nothing staged before this start can be reached any more
+        self.throttle = SharedLoginThrottle(settings.login, self.side) if shared else LoginThrottle(settings.login)
         self.checks = Checks(settings.password_checks, settings.password_queue)
-        self.reports = ReportFiles(db, settings.report_builds)
+        self.reports = ReportFiles(db, settings.report_builds, reset=not shared)
         self.import_lock = threading.Lock()  # one import check or commit at a time
         self._refresh_lock = threading.Lock()
         self._directory: Directory | None = None
@@ -60,6 +63,7 @@ class State:
         self._building: dict = {}  # key → lock, so that one key is built once
         self._cache_lock = threading.Lock()
         self._next_sweep = 0.0
+        self.pages = RenderedCache()  # pages and API answers of releases (web/pagecache.py)
 
     # ---- the store ------------------------------------------------------------------------------
     @contextmanager
@@ -145,6 +149,16 @@ class State:
         if rid is None:
             raise Refusal(404, "Året är inte publicerat än.")
         return ("release", rid)
+
+    def releases_signature(self) -> tuple:
+        """Every published year's latest release: part of the key of every cached page and answer."""
+        self.refresh()
+        return tuple(sorted(self._releases.items()))
+
+    def page_key(self, route: str, params: tuple, user=None) -> tuple:
+        """The cache key of a published page (with `user`: per role and district) or API answer."""
+        who = (user.role, user.district) if user is not None else ()
+        return ("page", self.releases_signature(), route, params, who)
 
     def draft_key(self, year: int) -> tuple:
         self.refresh()

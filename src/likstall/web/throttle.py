@@ -8,13 +8,19 @@ an attempt is only ever asked to wait, and the wait that anonymous traffic can i
 from other clients is capped low (`max_per_account`), so the owner is slowed, never shut out.
 
 The counters live in this process's memory, keyed by name and client address (never logged);
-a restart forgets them. Entries idle longer than `forget_after` are dropped.
+a restart forgets them. Entries idle longer than `forget_after` are dropped. With several server
+processes (`likstall serve --workers N`) they live in the server's side file instead
+(`SharedLoginThrottle`), so that an attacker whose attempts land on different processes meets one
+counter, not N; each reservation is one write transaction there, so parallel attempts still see
+each other.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .settings import LoginPolicy
@@ -53,36 +59,51 @@ class LoginThrottle:
             return 0.0
         return min(cap, self.policy.delay * 2 ** min(failures - free, 40))
 
+    @contextmanager
+    def _scope_counts(self, keys: list[tuple]):
+        """The counts of `keys` (missing ones absent), to read and change under one lock; a key set to
+        None is deleted."""
+        with self._lock:
+            self._prune(self.clock())
+            counts = {k: self._counts[k] for k in keys if k in self._counts}
+            yield counts
+            for k, c in counts.items():
+                if c is None:
+                    self._counts.pop(k, None)
+                else:
+                    self._counts[k] = c
+
     def reserve(self, name: str, client: str) -> Reservation | float:
         """A reservation to check one password, or the seconds the caller must wait first."""
         now = self.clock()
-        with self._lock:
-            self._prune(now)
-            scopes = self._scopes(name, client)
+        scopes = self._scopes(name, client)
+        with self._scope_counts([k for k, _, _ in scopes]) as counts:
             wait = 0.0
             for key, _, _ in scopes:
-                c = self._counts.get(key)
+                c = counts.get(key)
                 if c is not None and now - c.last > self.policy.forget_after:
-                    del self._counts[key]
+                    counts[key] = None
                 elif c is not None:
                     wait = max(wait, c.not_before - now)
             if wait > 0:
                 return wait
             for key, free, cap in scopes:
-                c = self._counts.setdefault(key, _Count())
+                c = counts.get(key) or _Count()
                 c.failures += 1
                 c.last = now
                 c.not_before = now + self._delay(c.failures, free, cap)
+                counts[key] = c
             return Reservation(name, client)
 
     def _give_back(self, res: Reservation, *, forget_pair: bool) -> None:
-        with self._lock:
-            for key, free, cap in self._scopes(res.name, res.client):
-                c = self._counts.get(key)
+        scopes = self._scopes(res.name, res.client)
+        with self._scope_counts([k for k, _, _ in scopes]) as counts:
+            for key, free, cap in scopes:
+                c = counts.get(key)
                 if c is None:
                     continue
                 if forget_pair and key[0] == "pair":
-                    del self._counts[key]
+                    counts[key] = None
                     continue
                 c.failures = max(0, c.failures - 1)
                 c.not_before = min(c.not_before, c.last + self._delay(c.failures, free, cap))
@@ -104,3 +125,30 @@ class LoginThrottle:
         if len(self._counts) >= MAX_ENTRIES:
             for key, _ in sorted(self._counts.items(), key=lambda kv: kv[1].last)[: len(self._counts) // 2]:
                 del self._counts[key]
+
+
+class SharedLoginThrottle(LoginThrottle):
+    """The same throttle with its counters in the side file (`<store>.access.sqlite`), shared by every
+    server process; wall-clock time, since the processes' monotonic clocks are not comparable."""
+
+    def __init__(self, policy: LoginPolicy, side, clock=time.time):
+        super().__init__(policy, clock)
+        self.side = side
+        side.execute("CREATE TABLE IF NOT EXISTS login_counts (scope TEXT PRIMARY KEY, failures INTEGER NOT NULL, "
+                     "last REAL NOT NULL, not_before REAL NOT NULL)")
+
+    @contextmanager
+    def _scope_counts(self, keys: list[tuple]):
+        names = {json.dumps(k): k for k in keys}
+        with self.side.transaction() as con:  # BEGIN IMMEDIATE: one reservation at a time over all processes
+            con.execute("DELETE FROM login_counts WHERE ? - last > ?", [self.clock(), self.policy.forget_after])
+            marks = ",".join("?" * len(names))
+            counts = {names[r[0]]: _Count(r[1], r[2], r[3]) for r in con.execute(
+                f"SELECT scope, failures, last, not_before FROM login_counts WHERE scope IN ({marks})", list(names))}
+            yield counts
+            for k, c in counts.items():
+                if c is None:
+                    con.execute("DELETE FROM login_counts WHERE scope = ?", [json.dumps(k)])
+                else:
+                    con.execute("INSERT OR REPLACE INTO login_counts VALUES (?, ?, ?, ?)",
+                                [json.dumps(k), c.failures, c.last, c.not_before])

@@ -5,15 +5,36 @@ Released numbers are public, so every role gets every district's rows; `district
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ..auth import api_user, state_of
+from ...disclosure.keys import TOTAL
 from ..errors import Refusal
 
 router = APIRouter(prefix="/api/v1")
+NO_DISTRICT = "\x00none"  # matches no row
+
+
+def _encode(value) -> tuple[bytes, bytes]:
+    body = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+    return body, gzip.compress(body, 6, mtime=0)
+
+
+def encoded(request: Request, st, key: tuple, build) -> Response:
+    """A published answer as JSON, encoded once per key (State.page_key: the releases, the route and its
+    checked parameters) — the same bytes FastAPI's JSONResponse would write — and gzipped once when the
+    client accepts it. Compressing is safe here: an answer holds published numbers only, no session
+    secret and nothing the request chose (BREACH needs both)."""
+    plain, zipped = st.pages.get(key, lambda: _encode(build()))
+    if "gzip" in request.headers.get("accept-encoding", "").lower() and len(zipped) < len(plain):
+        return Response(zipped, media_type="application/json",
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(plain, media_type="application/json", headers={"Vary": "Accept-Encoding"})
 
 
 @router.get("/releases", tags=["publicering"], summary="Alla releaser (år, version, tid)")
@@ -49,8 +70,6 @@ def indicators(request: Request, user=Depends(api_user)):
 @router.get("/tables", tags=["publicering"], summary="Publicerade celler i lång form (som tables.csv)")
 def tables(request: Request, year: int | None = Query(None), table: str | None = Query(None),
            district: str | None = Query(None), user=Depends(api_user)):
-    from ...render.tables_csv import cell_row
-
     st = state_of(request)
     y = st.year_of(year)
     rel = st.follow_up(y)
@@ -58,34 +77,65 @@ def tables(request: Request, year: int | None = Query(None), table: str | None =
     if table is not None and table not in pub.tables:
         # The request's own text is not echoed (it may carry anything); the valid names are.
         raise Refusal(404, "Ingen tabell med det namnet. Tabeller: " + ", ".join(sorted(pub.tables)))
-    rows = []
-    for t in pub.tables.values():
-        if table and t.name != table:
-            continue
-        for c in t.cells:
-            row = cell_row(pub, t, c)
-            if district and row["district"] != district:
-                continue
-            row = {k: (None if v == "" else v) for k, v in row.items()}
-            for k in ("value", "ci_low", "ci_high"):
-                if row[k] is not None:
-                    row[k] = float(row[k])
-            rows.append(row)
+    # Rows carry a district code or TOTAL; any other text filters every row out, as before, and never
+    # enters the cache key.
+    want = None if not district else district if district in (*rel.codes, TOTAL) else NO_DISTRICT
+
+    def build():
+        return tables_answer(rel, y, table, want)
+
+    response = encoded(request, st, st.page_key("api/tables", (y, table, want)), build)
     st.log(user, "api", request.url.path, table, 200)
-    return {"year": y, "release_id": rel.release_id, "provenance": _provenance(rel), "rows": rows}
+    return response
 
 
 @router.get("/findings", tags=["publicering"], summary="Fynd (högre/lägre än förväntat), bara från publicerade celler")
 def findings(request: Request, year: int | None = Query(None), user=Depends(api_user)):
     st = state_of(request)
     y = st.year_of(year)
-    rel = st.follow_up(y)
-    out = [{"district": f.district, "indicator": f.indicator, "question": f.question, "direction": f.direction,
-            "estimate": _n(f.estimate), "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high), "q_value": _n(f.q_value),
-            "text": f.text_sv, "text_en": f.text_en}
-           for f in rel.findings]
+
+    def build():
+        return findings_answer(st.follow_up(y), y)
+
+    response = encoded(request, st, st.page_key("api/findings", (y,)), build)
     st.log(user, "api", request.url.path, None, 200)
-    return {"year": y, "release_id": rel.release_id, "provenance": _provenance(rel), "findings": out}
+    return response
+
+
+def tables_answer(rel, year: int, table: str | None, want: str | None) -> dict:
+    from ...render.tables_csv import cell_row
+
+    pub = rel.publication
+    rows = []
+    for t in pub.tables.values():
+        if table and t.name != table:
+            continue
+        for c in t.cells:
+            row = cell_row(pub, t, c)
+            if want is not None and row["district"] != want:
+                continue
+            row = {k: (None if v == "" else v) for k, v in row.items()}
+            for k in ("value", "ci_low", "ci_high"):
+                if row[k] is not None:
+                    row[k] = float(row[k])
+            rows.append(row)
+    return {"year": year, "release_id": rel.release_id, "provenance": _provenance(rel), "rows": rows}
+
+
+def findings_answer(rel, year: int) -> dict:
+    out = [{"district": f.district, "indicator": f.indicator, "question": f.question, "direction": f.direction,
+            "estimate": _n(f.estimate), "ci_low": _n(f.ci_low), "ci_high": _n(f.ci_high),
+            "q_value": _n(f.q_value), "text": f.text_sv, "text_en": f.text_en}
+           for f in rel.findings]
+    return {"year": year, "release_id": rel.release_id, "provenance": _provenance(rel), "findings": out}
+
+
+def warm(st, year: int) -> None:
+    """Encode the year's whole-table and findings answers (`encoded`'s keys) before anyone asks."""
+    rel = st.follow_up(year)
+    for key, build in ((st.page_key("api/tables", (year, None, None)), lambda: tables_answer(rel, year, None, None)),
+                       (st.page_key("api/findings", (year,)), lambda: findings_answer(rel, year))):
+        st.pages.get(key, lambda b=build: _encode(b()))
 
 
 @router.get("/openapi.json", include_in_schema=False)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ...disclosure.keys import TOTAL
 from ..auth import page_user, state_of
 from ..errors import Refusal
-from ..render import page
+from ..render import page, shared_page
 from ..roles import PAGES
 from .pages import check_draft, release_of
 
@@ -82,27 +82,37 @@ def compare_page(request: Request, year: int | None = Query(None), fraga: str = 
         raise Refusal(400, "Okänd kolumn att sortera efter.")
     if ordning not in ORDERS:
         raise Refusal(400, "Ordningen ska vara stigande eller fallande.")
-    groups = [(q, question_title(q), [c for c in spine.columns if c.question == q])
-              for q in spine.questions if fraga in (ALL, q)]
-    rows = sorted_rows(spine, region, sortera, ordning)
-    base = {"year": y, **({"fraga": fraga} if fraga != ALL else {}), **({"region": region} if region else {}),
-            **({"utkast": 1} if utkast else {})}
 
-    def sort_link(key: str, order: str) -> str:
-        return "/jamfor?" + urlencode({**base, "sortera": key, "ordning": order})
+    def context():
+        groups = [(q, question_title(q), [c for c in spine.columns if c.question == q])
+                  for q in spine.questions if fraga in (ALL, q)]
+        rows = sorted_rows(spine, region, sortera, ordning)
+        base = {"year": y, **({"fraga": fraga} if fraga != ALL else {}), **({"region": region} if region else {}),
+                **({"utkast": 1} if utkast else {})}
 
-    def filter_link(**change) -> str:
-        q = {**base, **({"sortera": sortera, "ordning": ordning} if sortera else {}), **change}
-        return "/jamfor?" + urlencode({k: v for k, v in q.items() if v not in ("", None, ALL)})
+        def sort_link(key: str, order: str) -> str:
+            return "/jamfor?" + urlencode({**base, "sortera": key, "ordning": order})
 
+        def filter_link(**change) -> str:
+            q = {**base, **({"sortera": sortera, "ordning": ordning} if sortera else {}), **change}
+            return "/jamfor?" + urlencode({k: v for k, v in q.items() if v not in ("", None, ALL)})
+
+        return "compare.html", dict(
+            title=PAGES["jamfor"][0], page="jamfor", year=y, years=st.data_years() if utkast else st.years(),
+            draft=utkast, release_label=rel.label, demodata=bool(rel.provenance.get("synthetic")), spine=spine,
+            groups=groups, rows=rows, questions=[(q, question_title(q)) for q in spine.questions], short=SHORT,
+            regions=rel.regions, fraga=fraga, region=region, sortera=sortera, ordning=ordning, sort_link=sort_link,
+            filter_link=filter_link, sorted_title=_sorted_title(spine, sortera, ordning), symbols=COMPARISON_SYMBOL,
+            comparisons=COMPARISON_TEXT)
+
+    if utkast:  # drafts are never cached (analysts and admins only, checked above)
+        template, ctx = context()
+        response = page(request, user, template, **ctx)
+    else:  # only validated parameters reach the key
+        response = shared_page(request, user, st.page_key("jamfor", (y, fraga, region, sortera, ordning), user),
+                               context)
     st.log(user, "view", request.url.path, "jamfor" + (" utkast" if utkast else ""), 200)
-    return page(request, user, "compare.html", title=PAGES["jamfor"][0], page="jamfor", year=y,
-                years=st.data_years() if utkast else st.years(), draft=utkast, release_label=rel.label,
-                demodata=bool(rel.provenance.get("synthetic")), spine=spine, groups=groups, rows=rows,
-                questions=[(q, question_title(q)) for q in spine.questions], short=SHORT, regions=rel.regions, fraga=fraga,
-                region=region, sortera=sortera, ordning=ordning, sort_link=sort_link, filter_link=filter_link,
-                sorted_title=_sorted_title(spine, sortera, ordning), symbols=COMPARISON_SYMBOL,
-                comparisons=COMPARISON_TEXT)
+    return response
 
 
 def _sorted_title(spine, key: str | None, order: str) -> str:
@@ -128,13 +138,18 @@ def indicators_page(request: Request, year: int | None = Query(None), user=Depen
     st = state_of(request)
     y = st.year_of(year)
     rel = st.follow_up(y)
-    entries = catalogue_metadata("sv")
-    groups = [(q, question_title(q), [e for e in entries if e["question"] == q])
-              for q in dict.fromkeys(e["question"] for e in entries)]
+
+    def context():
+        entries = catalogue_metadata("sv")
+        groups = [(q, question_title(q), [e for e in entries if e["question"] == q])
+                  for q in dict.fromkeys(e["question"] for e in entries)]
+        return "indicators.html", dict(title="Indikatorer", page="indikatorer", year=y, groups=groups,
+                                       published=set(rel.publication.tables), release_label=rel.label,
+                                       demodata=bool(rel.provenance.get("synthetic")))
+
+    response = shared_page(request, user, st.page_key("indikatorer", (y,), user), context)
     st.log(user, "view", request.url.path, None, 200)
-    return page(request, user, "indicators.html", title="Indikatorer", page="indikatorer", year=y,
-                groups=groups, published=set(rel.publication.tables), release_label=rel.label,
-                demodata=bool(rel.provenance.get("synthetic")))
+    return response
 
 
 @router.get("/indikator/{indicator}")
@@ -146,12 +161,18 @@ def indicator_page(request: Request, indicator: str, year: int | None = Query(No
     st = state_of(request)
     y = st.year_of(year)
     rel = st.follow_up(y)
-    tab = rel.publication.tables.get(indicator)
+
+    def context():
+        tab = rel.publication.tables.get(indicator)
+        return "indicator.html", dict(
+            title=entry["title"] or indicator, page="indikator", year=y, years=st.years(), entry=entry,
+            question=question_title(entry["question"]), treatment=disclosure_treatment(rel, entry, tab),
+            provenance=provenance_line(rel), created=str(rel.created)[:10], release_label=rel.label,
+            release_id=rel.release_id, demodata=bool(rel.provenance.get("synthetic")),
+            values=values_of(rel, tab) if tab else [], table=tab, dimensions=dimension_words(entry["dimensions"]),
+            breakdown=bool(tab) and len(tab.dims) > 1)
+
+    # `indicator` is a catalogue id here (checked above), never free text
+    response = shared_page(request, user, st.page_key("indikator", (y, indicator), user), context)
     st.log(user, "view", request.url.path, indicator, 200)
-    return page(request, user, "indicator.html", title=entry["title"] or indicator, page="indikator", year=y,
-                years=st.years(), entry=entry, question=question_title(entry["question"]),
-                treatment=disclosure_treatment(rel, entry, tab), provenance=provenance_line(rel),
-                created=str(rel.created)[:10], release_label=rel.label, release_id=rel.release_id,
-                demodata=bool(rel.provenance.get("synthetic")), values=values_of(rel, tab) if tab else [],
-                table=tab, dimensions=dimension_words(entry["dimensions"]),
-                breakdown=bool(tab) and len(tab.dims) > 1)
+    return response

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ...disclosure.keys import TOTAL
 from ..auth import page_user, state_of
 from ..errors import Refusal
-from ..render import page
+from ..render import page, shared_page
 from ..roles import PAGES
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +39,22 @@ def sections_of(st, year: int, draft: bool = False) -> dict:
     return st.derived("sections", year, build, draft=draft)
 
 
+def warm(st) -> None:
+    """Build every published year's release, views, sections and comparison once, before the first
+    visitor asks (a server process started under load would otherwise build them while requests queue)."""
+    from . import api
+    from .compare import spine_of
+
+    try:
+        for y in st.years():
+            views_of(st, y)
+            sections_of(st, y)
+            spine_of(st, y)
+            api.warm(st, y)
+    except Exception:  # noqa: BLE001 — the first request builds it again and says what went wrong
+        pass
+
+
 def check_draft(user, draft: bool) -> None:
     """Drafts are internal: analysts and admins only; readers and districts see releases."""
     if draft and user.role not in DRAFT_ROLES:
@@ -49,19 +65,28 @@ def section_page(request: Request, name: str, year: int | None, user, draft: boo
     check_draft(user, draft)
     st = state_of(request)
     y = st.year_of(year, draft=draft)
-    fu = release_of(st, y, draft)
-    secs = sections_of(st, y, draft)
-    sec = secs[SECTION_OF[name]]
-    paragraphs, findings, subsections = list(sec.paragraphs), None, []
-    if name == "oversikt":
-        paragraphs = secs["svaren"].paragraphs + paragraphs
-        subsections = secs["svaren"].subsections
-        findings = [f.text_sv for f in fu.findings]
+
+    def context():
+        fu = release_of(st, y, draft)
+        secs = sections_of(st, y, draft)
+        sec = secs[SECTION_OF[name]]
+        paragraphs, findings, subsections = list(sec.paragraphs), None, []
+        if name == "oversikt":
+            paragraphs = secs["svaren"].paragraphs + paragraphs
+            subsections = secs["svaren"].subsections
+            findings = [f.text_sv for f in fu.findings]
+        return "page.html", dict(title=PAGES[name][0], page=name, year=y,
+                                 years=st.data_years() if draft else st.years(), paragraphs=paragraphs,
+                                 views=sec.views, figures=sec.figures, findings=findings, subsections=subsections,
+                                 draft=draft, release_label=fu.label, demodata=bool(fu.provenance.get("synthetic")))
+
+    if draft:  # drafts are never cached (analysts and admins only, checked above)
+        template, ctx = context()
+        response = page(request, user, template, **ctx)
+    else:
+        response = shared_page(request, user, st.page_key(name, (y,), user), context)
     st.log(user, "view", request.url.path, name + (" utkast" if draft else ""), 200)
-    return page(request, user, "page.html", title=PAGES[name][0], page=name, year=y,
-                years=st.data_years() if draft else st.years(), paragraphs=paragraphs, views=sec.views,
-                figures=sec.figures, findings=findings, subsections=subsections, draft=draft,
-                release_label=fu.label, demodata=bool(fu.provenance.get("synthetic")))
+    return response
 
 
 @router.get("/")
@@ -89,26 +114,33 @@ def district_page(request: Request, code: str, year: int | None = Query(None), u
     fu = st.follow_up(y)
     if code not in fu.codes:
         raise Refusal(404, "Ingen sådan stadsdel.")
-    views = []
-    for v in views_of(st, y):
-        if not v.row_keys or code not in v.row_keys:
-            continue
-        keep = [i for i, k in enumerate(v.row_keys) if k in (code, TOTAL)]
-        nv = copy(v)
-        nv.rows, nv.row_keys = [v.rows[i] for i in keep], [v.row_keys[i] for i in keep]
-        views.append(nv)
-    from ..history import district_lines
-    from ..spine import COMPARISON_SYMBOL
-    from .compare import question_title, spine_of
 
-    years = [x for x in st.years() if x <= y]
-    spines = [spine_of(st, x) for x in years]
-    lines = district_lines(spines, code)
-    groups = [(q, question_title(q), [ln for ln in lines if ln.column.question == q]) for q in spines[-1].questions]
+    def context():
+        views = []
+        for v in views_of(st, y):
+            if not v.row_keys or code not in v.row_keys:
+                continue
+            keep = [i for i, k in enumerate(v.row_keys) if k in (code, TOTAL)]
+            nv = copy(v)
+            nv.rows, nv.row_keys = [v.rows[i] for i in keep], [v.row_keys[i] for i in keep]
+            views.append(nv)
+        from ..history import district_lines
+        from ..spine import COMPARISON_SYMBOL
+        from .compare import question_title, spine_of
+
+        years = [x for x in st.years() if x <= y]
+        spines = [spine_of(st, x) for x in years]
+        lines = district_lines(spines, code)
+        groups = [(q, question_title(q), [ln for ln in lines if ln.column.question == q])
+                  for q in spines[-1].questions]
+        return "page.html", dict(
+            title=fu.name(code), page="stadsdel", year=y, years=st.years(),
+            paragraphs=[f"{fu.name(code)} jämfört med hela staden, {y}."], views=views, figures=[],
+            findings=[f.text_sv for f in fu.findings if f.district == code], release_label=fu.label,
+            demodata=bool(fu.provenance.get("synthetic")), history={
+                "years": years, "groups": groups, "previous": years[-2] if len(years) > 1 else None,
+                "labels": [s.release_label for s in spines], "symbols": COMPARISON_SYMBOL})
+
+    response = shared_page(request, user, st.page_key("stadsdel", (y, code), user), context)
     st.log(user, "view", request.url.path, code, 200)
-    return page(request, user, "page.html", title=fu.name(code), page="stadsdel", year=y, years=st.years(),
-                paragraphs=[f"{fu.name(code)} jämfört med hela staden, {y}."], views=views, figures=[],
-                findings=[f.text_sv for f in fu.findings if f.district == code], release_label=fu.label,
-                demodata=bool(fu.provenance.get("synthetic")), history={
-                    "years": years, "groups": groups, "previous": years[-2] if len(years) > 1 else None,
-                    "labels": [s.release_label for s in spines], "symbols": COMPARISON_SYMBOL})
+    return response
