@@ -199,38 +199,14 @@ class Model:
         h.addRows(k, np.full(k, -highspy.kHighsInf), np.zeros(k), len(idx), np.asarray(starts, dtype=np.int32),
                   np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
 
-    def push_up(self, keys: list[CellKey], caps: np.ndarray) -> bool:
-        """One LP that pushes many targets up at once: maximise Σ min(target, cap) (an extra variable
-        u ≤ cap with u ≤ target per key, added for this solve and removed after). Unlike maximising
-        the plain sum, which piles everything into one cell, this spreads the mass so that as many
-        targets as possible reach their cap. The solution is observed like any other."""
-        h = self._solver()
-        single = [np.asarray(self.target(q)) for q in keys]
-        if all(len(t) == 1 for t in single):
-            return self.push_up_columns(np.concatenate(single).astype(np.int64), np.asarray(caps, dtype=float))
-        k, n0, m0 = len(keys), self.n, h.getNumRow()
-        if len(self._cost_idx):
-            h.changeColsCost(len(self._cost_idx), self._cost_idx.astype(np.int32), np.zeros(len(self._cost_idx)))
-            self._cost_idx = np.array([], dtype=np.int64)
-        h.addCols(k, np.ones(k), np.zeros(k), np.asarray(caps, dtype=float), 0,
-                  np.zeros(k, dtype=np.int32), np.array([], dtype=np.int32), np.array([], dtype=float))
-        self._add_below_target_rows(h, keys, [n0 + j for j in range(k)])
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        try:
-            h.run()
-            ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-            if ok:
-                self._observe(np.asarray(h.getSolution().col_value)[:n0])
-        finally:
-            h.deleteRows(k, np.arange(m0, m0 + k, dtype=np.int32))
-            h.deleteCols(k, np.arange(n0, n0 + k, dtype=np.int32))
-        return ok
-
     def push_up_columns(self, cols: np.ndarray, caps: np.ndarray) -> bool:
-        """`push_up` where every target is one variable (given by its column): the targets' upper bounds are lowered to their
-        caps for one solve of max Σ target, then restored. The capped polytope lies inside the model's,
-        so its solution is a point of the model; the truth (every target at or below its cap) keeps it
-        feasible. No rows or columns are added, so the solve starts from the last basis."""
+        """One LP that pushes many targets (single variables, by column) up at once, towards their caps:
+        the targets' upper bounds are lowered to their caps for one solve of max Σ target, then restored.
+        Capping spreads the mass (the plain sum would pile everything into one cell), so that as many
+        targets as possible reach their cap; the solution is observed like any other. The capped polytope
+        lies inside the model's, so its solution is a point of the model; the truth (every target at or
+        below its cap) keeps it feasible. No rows or columns are added, so the solve starts from the last
+        basis (adding and removing a column and a row per target, as before, cost a cold start)."""
         h = self._solver()
         old_ub = self.ub[cols].copy()
         new_ub = np.minimum(old_ub, np.maximum(caps, self.lb[cols]))
