@@ -51,8 +51,11 @@ def sentences(ctx, findings: list[dict], stats: dict, lang: str) -> dict[str, st
         if women and victims.value:
             out["lead"] += " " + t("text.lead_women", lang, share=women.value / victims.value)
     m = stats.get("model")
-    if m and "median_income" in m["coef"]:
-        inc, ci = m["coef"]["median_income"], m["ci"]["median_income"]
+    inc = m["coef"].get("median_income") if m else None
+    ci = m["ci"].get("median_income") if inc is not None else None
+    # A log coefficient or limit that is not finite or beyond ±50 is a model that did not converge (few
+    # districts, seen with 8): its interval says nothing, so no sentence is written from it.
+    if ci and all(math.isfinite(x) and abs(x) < 50 for x in (inc, ci["lower"], ci["upper"])):
         out["model"] = t("text.model", lang, pct=(1 - math.exp(inc)) * 100, lo=(1 - math.exp(ci["upper"])) * 100,
                          hi=(1 - math.exp(ci["lower"])) * 100)
     od = stats.get("overdispersion")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 
 from babel.numbers import format_decimal, format_percent
@@ -17,7 +18,11 @@ def num(v, decimals: int = 1, lang: str = "sv") -> str:
     if _bad(v):
         return ""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(round(float(v), decimals), format=pattern, locale=LOCALES[lang])
+    # Babel rounds in the current decimal context (28 digits): a number of 10^27 or more (an interval of a
+    # model that did not converge) would raise instead of being written.
+    with decimal.localcontext() as ctx:
+        ctx.prec = 400
+        return format_decimal(round(float(v), decimals), format=pattern, locale=LOCALES[lang])
 
 
 def integer(v, lang: str = "sv") -> str:
