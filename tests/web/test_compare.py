@@ -33,11 +33,6 @@ def db(demo_store, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app(db):
-    return create_app(db, login_delay=0)
-
-
-@pytest.fixture(scope="module")
 def reader(app):
     return logged_in(app, "lasare")
 

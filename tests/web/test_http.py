@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from likstall.errors import LikstallError
-from likstall.web.app import PAGES, create_app
+from likstall.web.app import PAGES
 from likstall.web.users import add_user, disable_user, new_token
 from webkit import CSRF, PASSWORD, ROLE_USERS, csrf_of, logged_in, login, make_store, upload
 
@@ -18,17 +18,6 @@ from webkit import CSRF, PASSWORD, ROLE_USERS, csrf_of, logged_in, login, make_s
 @pytest.fixture(scope="module")
 def db(web_template, tmp_path_factory):
     return make_store(web_template, tmp_path_factory.mktemp("web"))
-
-
-@pytest.fixture(scope="module")
-def app(db):
-    return create_app(db, login_delay=0)
-
-
-@pytest.fixture(scope="module")
-def clients(app):
-    """One logged-in client per role, for the whole module (logins cost an argon2 check each)."""
-    return {role: logged_in(app, role) for role in ROLE_USERS}
 
 
 ROUTES = ["/", *[f"/{p}" for p in PAGES if p != "oversikt"], "/stadsdel/farsta", "/stadsdel/bromma",

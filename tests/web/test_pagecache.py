@@ -9,9 +9,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from likstall.web.app import create_app
 from likstall.web.users import add_user
-from webkit import CSRF, PASSWORD, ROLE_USERS, csrf_of, logged_in, login, make_store
+from webkit import CSRF, PASSWORD, ROLE_USERS, csrf_of, login, make_store
 
 PUBLISHED = ["/", "/placeringar", "/trender", "/jamfor", "/jamfor?sortera=stadsdel&ordning=fallande",
              "/indikatorer", "/stadsdel/farsta", "/stadsdel/bromma"]
@@ -22,16 +21,6 @@ def db(web_template, tmp_path_factory):
     path = make_store(web_template, tmp_path_factory.mktemp("pagecache"))
     add_user(path, "bo", "stadsdel", "bromma", PASSWORD)
     return path
-
-
-@pytest.fixture(scope="module")
-def app(db):
-    return create_app(db, login_delay=0)
-
-
-@pytest.fixture(scope="module")
-def clients(app):
-    return {role: logged_in(app, role) for role in ROLE_USERS}
 
 
 def menu(html: str) -> str:

@@ -25,11 +25,6 @@ def db(web_template, tmp_path_factory):
     return make_store(web_template, tmp_path_factory.mktemp("sessions"))
 
 
-@pytest.fixture(scope="module")
-def app(db):
-    return create_app(db, login_delay=0)
-
-
 def as_user(app, name: str):
     c = client(app)
     assert login(c, name).status_code == 303

@@ -36,12 +36,14 @@ def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False
         # Only a new release is drawn: the same data and history give the same digest, and that
         # release already has its charts.
         content = built.content
+        digest = store.content_digest(content)  # the same with the charts: they are not part of it
         prev = store.latest(con, year)
-        if not (prev and prev["digest"] == store.content_digest(content)):
+        if not (prev and prev["digest"] == digest):
             from ..render.charts import release_svgs
 
             content = {**content, "svg": release_svgs(content)}
-        rid, version, new = store.save(con, content, built.structure, built.frames, built.cells, built.summary)
+        rid, version, new = store.save(con, content, built.structure, built.frames, built.cells, built.summary,
+                                       digest=digest)
         content = store.load_content(con, rid)
     finally:
         con.close()

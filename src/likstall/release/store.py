@@ -65,10 +65,11 @@ def load_content(con: duckdb.DuckDBPyConnection, release_id: int) -> dict:
 
 
 def save(con: duckdb.DuckDBPyConnection, content: dict, structure: dict, frames: dict,
-         cells: list[tuple[str, str, str, int | None, int]], summary: dict) -> tuple[int, int, bool]:
+         cells: list[tuple[str, str, str, int | None, int]], summary: dict, *,
+         digest: str | None = None) -> tuple[int, int, bool]:
     """Write a release. Returns (release_id, version, new); an identical release of the same year is
-    not written again (its id is returned)."""
-    digest = content_digest(content)
+    not written again (its id is returned). `digest`: `content_digest(content)` when already known."""
+    digest = digest or content_digest(content)
     prev = latest(con, content["year"])
     if prev and prev["digest"] == digest:
         return prev["release_id"], prev["version"], False

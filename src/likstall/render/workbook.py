@@ -230,10 +230,11 @@ def _contents_sheet(ws, title: str, entries: list[tuple[str, str]], lang: str, p
 
     ws["A1"] = neutralise(title)
     _bold(ws["A1"], 14)
+    marks = _marks(preamble)
     for r, line in enumerate(preamble, start=2):
         cell = ws.cell(row=r, column=1, value=neutralise(line))
         cell.alignment = Alignment(wrap_text=False, vertical="top")
-        if line in _marks(preamble):
+        if line in marks:
             _bold(cell)
     head = 3 + len(preamble)
     _header_row(ws, head, ["Blad" if lang == "sv" else "Sheet", "Innehåll" if lang == "sv" else "Contents"])
