@@ -94,15 +94,9 @@ class Neighbourhoods:
         self.B = sparse.csc_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(len(relations), len(keys)))
         self.Bt = self.B.T.tocsc()
 
-    def near(self, cell: CellKey, reach: int) -> list[CellKey]:
-        """Cells within `reach` equations of `cell` (itself excluded), in key order."""
-        i = self.ids.get(cell)
-        if i is None:
-            return []
-        return [self.keys[j] for j in self.near_ids(i, reach)]
-
     def near_ids(self, i: int, reach: int) -> np.ndarray:
-        """`near` by position in `keys`: sorted positions, i itself excluded."""
+        """The cells within `reach` equations of the cell at position i of `keys`, as sorted positions
+        (i itself excluded)."""
         cells = np.array([i])
         for _ in range(reach):
             rels = np.unique(self.B[:, cells].indices)
