@@ -99,8 +99,10 @@ def test_keep_alive_answers_are_not_held_back(served):
         t0 = time.perf_counter()
         c.get("/static/style.css")
         times.append(time.perf_counter() - t0)
-    # Nagle with delayed ACKs made every keep-alive answer of a worker process wait ≈ 40 ms.
-    assert sorted(times)[5] < 0.035, times
+    # Nagle with delayed ACKs made *every* keep-alive answer of a worker process wait ≈ 40 ms, so even the
+    # fastest of ten was that slow; without it the fastest takes a few ms. (The median was tried first and
+    # exceeded 35 ms when the whole suite ran on both cores.)
+    assert min(times) < 0.02, times
 
 
 def test_the_shared_throttle_counts_over_processes(tmp_path):
