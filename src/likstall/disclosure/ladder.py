@@ -136,7 +136,7 @@ def protect_publication(registry: Registry, policy: Policy | None = None, *,
     for name in registry.tables:
         levels.setdefault(name, "district")
     run = protect_measure or (lambda reg, pol, initial, fixed_: protect(reg, pol, initial=initial, fixed=fixed_,
-                                                                        history=history))
+                                                                        history=history, stop_when_stuck=True))
     status: dict[CellKey, str] = {}
     audit = AttackResult()
     steps: list[LadderStep] = []
@@ -153,6 +153,9 @@ def protect_publication(registry: Registry, policy: Policy | None = None, *,
                 break
             tables = _offending_tables(sub, prot.audit, levels, prot.status, getattr(prot, "because", None))
             if not tables:
+                if getattr(prot, "stuck", False):  # the verdict then comes from a real audit, not the equations
+                    prot = protect(sub, policy, initial=initial, fixed=sub_fixed, history=history,
+                                   stop_when_stuck=False)
                 break  # nothing of this release can be lifted: the audit says FAIL (an inconsistent history)
             crit = tuple(sorted({f.criterion for f in prot.audit.findings}))
             for table in tables:

@@ -300,7 +300,8 @@ def protect_optimal(registry: Registry, policy: Policy | None = None, *,
     history = history or {}
     t0 = time.perf_counter()
     if greedy is None:
-        greedy = protect(registry, policy, history=history, initial=initial, fixed=fixed, check_atoms=check_atoms)
+        greedy = protect(registry, policy, history=history, initial=initial, fixed=fixed, check_atoms=check_atoms,
+                         stop_when_stuck=not rescue)  # a stuck greedy goes to the ladder unless rescued
     pr = _Protector(registry, policy, history, initial=initial, fixed=fixed)
 
     def result(prot: Protection, source: str, **kw) -> OptimalProtection:

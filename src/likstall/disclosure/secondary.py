@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .attacker import AttackResult, HistoryCell
-from .audit import run_attack
+from .attacker import AttackResult, Finding, HistoryCell
+from .audit import Aliases, run_attack
 from .cells import CellKey, Registry, Relation
 from .keys import HIDDEN, OMITTED, PRIMARY, PUBLISHED, SECONDARY, is_city_total, row_level
 from .policy import Policy
@@ -50,6 +50,7 @@ class Protection(Pattern):
     iterations: int
     relations: list[Relation]
     because: dict[CellKey, CellKey] = None  # complement → the cell it was hidden to protect
+    stuck: bool = False  # stopped before any audit: an equation no allowed complement can mend
 
 
 class _Protector:
@@ -67,6 +68,8 @@ class _Protector:
             self.status[k] = fixed[k]
         self.forced_published = set()
         self.because: dict[CellKey, CellKey] = {}
+        self.stuck: list[tuple[str, list[CellKey]]] = []  # see `relation_pass`
+        self._aliases: Aliases | None = None
         self._for: CellKey | None = None
         for k, h in history.items():
             if k not in self.status or k in self.fixed or h.status == OMITTED or self.status[k] == OMITTED:
@@ -143,7 +146,10 @@ class _Protector:
         return sum(self.r.values[q] - (lb if self.status[q] in HIDDEN else 0) for q in hidden)
 
     def relation_pass(self) -> bool:
+        """One pass over the equations, adding a complement wherever one has a problem. Problems no
+        allowed complement can mend are collected in `stuck` (cleared at the start of each pass)."""
         changed = False
+        self.stuck = []
         T, lb = self.p.T, self._lb()
         need_up = max(T, lb + self.p.W)
         for rel in self.relations:
@@ -152,36 +158,74 @@ class _Protector:
             if not unknown:
                 continue
             self._for = unknown[0]
-            add = lambda: self.suppress(self.complement(rel)) or self.suppress(self.complement(rel, False))  # noqa: E731
+
+            def add(criterion: str, needy: list[CellKey]) -> bool:
+                """Complement the equation; when nothing may be hidden, note the problem as stuck if it is a
+                certain failure of the audit (`needy`: the cells that fail; empty when not certain)."""
+                if self.suppress(self.complement(rel)) or self.suppress(self.complement(rel, False)):
+                    return True
+                if needy:
+                    self.stuck.append((criterion, needy))
+                return False
+
             if len(unknown) == 1:
                 # A lone unknown in an equation is the difference of the others: a problem if it is
                 # suppressed, or a small cell that no table shows (a sliver).
                 u = unknown[0]
                 if self.status[u] in HIDDEN or 1 <= self.r.values[u] <= T - 1:
-                    changed |= add()
+                    changed |= add("C1" if self.status[u] in HIDDEN else "C2", [u])
                 continue
             if self.status[rel.total] != PUBLISHED:
+                self._insider_knows_total(rel)
                 continue
             hidden = [m for m in rel.members if self.status[m] != PUBLISHED]
             sup_members = [m for m in hidden if self.status[m] in HIDDEN]
+            needy = [m for m in hidden if self.status[m] in (PRIMARY, OMITTED)] or hidden
             if hidden and self.p.zeros_visible:
                 s = sum(self.r.values[m] for m in hidden)
                 pair = len(hidden) == 2 and len(sup_members) == 2 and all(self.r.values[m] == 1 for m in hidden)
                 if 1 <= s <= T - 1 or pair:
-                    changed |= add()  # C6, C7: small cells must not only protect each other
+                    changed |= add("C7" if pair else "C6", needy)  # small cells must not only protect each other
                     continue
             primaries = [m for m in sup_members if self.status[m] == PRIMARY]
             room = self._room(hidden)
             # C3/C4: each primary must be able to rise to T (and by W) within the equation.
+            # (A primary 0, with zeros protected, only needs not to be recomputable: not a certain failure.)
             if primaries and room + lb < need_up:
-                changed |= add()
+                changed |= add("C4" if room + lb < T else "C3", [m for m in primaries if self.r.values[m] > 0])
                 continue
-            # C8: an insider who knows one cell of 1..k must not pin another primary of the equation.
+            # C8: an insider who knows one cell of 1..k must not pin another primary of the equation
+            # (pinned to 1..T−1 for certain only when zeros are visible: the others are then ≥ 1).
             small = [m for m in primaries if self.r.values[m] <= self.p.insider_k]
             if len(primaries) > 1 and any(room + 2 * lb - self.r.values[p] < T for p in small):
-                changed |= add()
+                changed |= add("C8", primaries if self.p.zeros_visible else [])
                 continue
         return changed
+
+    def _insider_knows_total(self, rel: Relation) -> None:
+        """C8 with the insider's cell as the total: someone who knows a total of 1..k knows that every
+        suppressed part of it lies between 1 and that total (zeros visible), unless the part is the
+        total itself (every other part a published zero: the same persons). Hiding more cannot change
+        that, so it is stuck at once (only the ladder helps)."""
+        if not self.p.zeros_visible or self.status[rel.total] != PRIMARY or self.r.values[rel.total] > self.p.insider_k:
+            return
+        if self._aliases is None:
+            # Published zeros are never hidden (not candidates when zeros are visible), so the classes hold.
+            self._aliases = Aliases(self.relations, self.status, self.r.values)
+        pinned = [m for m in rel.members if self.status[m] == PRIMARY and not self._aliases.same(m, rel.total)]
+        if pinned:
+            self.stuck.append(("C8", pinned))
+
+    def stuck_result(self) -> AttackResult:
+        """The problems the last relation pass could not mend, as findings. Each is certain: the
+        equation alone bounds its cells (a lone unknown is their difference; a primary can rise at most
+        by the others' room), and no complement is allowed in it (its published cells are zeros, city
+        totals, earlier releases' cells, or headline cells a breakdown may not hide), so no audit is
+        needed to know that this pattern fails: the fallback ladder decides at once."""
+        res = AttackResult()
+        res.findings = [Finding(crit, "S1", c, detail="ekvationen kan inte skyddas med tabellens egna celler")
+                        for crit, needy in self.stuck for c in needy]
+        return res
 
     def fix(self, cell: CellKey, hints: tuple[CellKey, ...] = ()) -> bool:
         """Add one complement for a cell the attacker could pin down: the smallest allowed cell of its
@@ -227,11 +271,14 @@ class _Protector:
 
 def protect(registry: Registry, policy: Policy | None = None, *, history: dict[CellKey, HistoryCell] | None = None,
             max_iterations: int = 60, check_atoms: bool = True, initial: dict[CellKey, str] | None = None,
-            fixed: dict[CellKey, str] | None = None) -> Protection:
+            fixed: dict[CellKey, str] | None = None, stop_when_stuck: bool = False) -> Protection:
     """Suppress so that the audit passes; returns the pattern and the final audit.
 
     `initial`: the starting statuses (primary, published, omitted — see `visibility.initial_status`);
     by default every cell is shown. `fixed`: cells whose status cannot change (earlier releases).
+    `stop_when_stuck`: return at once, with the stuck equations as findings (`stuck=True`) instead of a
+    real audit, when an equation has a problem no allowed complement can mend (`_Protector.stuck_result`);
+    the fallback ladder asks for this, since it only needs to know which table to lift.
     """
     policy = policy or Policy()
     pr = _Protector(registry, policy, history or {}, initial=initial, fixed=fixed)
@@ -243,6 +290,10 @@ def protect(registry: Registry, policy: Policy | None = None, *, history: dict[C
         iterations += 1
         while pr.relation_pass():
             pass
+        if pr.stuck and stop_when_stuck:
+            # A breakdown whose own cells cannot protect an equation fails whatever the audit finds; the
+            # futile audits (a national release spent minutes on them) are skipped and the ladder lifts it.
+            return Protection(pr.status, pr.stuck_result(), iterations, pr.relations, pr.because, stuck=True)
         # Fast audits steer the loop; once one passes, the full audit (integer refinement, slivers,
         # wider insider reach, S3) decides, and its findings are fixed the same way.
         audit = run_attack(registry, pr.status, policy, history=history, relations=pr.relations,
