@@ -204,12 +204,23 @@ class Registry:
             if sig not in seen:
                 seen.add(sig)
                 out.append(r)
+        partitions: dict[tuple[str, str], list[list[str]]] = {}
         for measure, keys in by_measure.items():
+            # The cells that differ from a cell in one dimension only, by that dimension and the other
+            # coordinates: a cell's children are looked up, not built (a national release has 10^5 cells
+            # with splits of 290 districts).
+            siblings: dict[tuple[str, tuple], dict[str, CellKey]] = defaultdict(dict)
+            for k in keys:
+                for i, (d, val) in enumerate(k.coords):
+                    siblings[d, k.coords[:i] + k.coords[i + 1:]][val] = k
             for k in sorted(keys):
-                for d, val in k.coords:
-                    for members in self._partitions(d, val):
-                        children = tuple(k.replace(d, m) for m in members)
-                        if len(children) > 1 and all(c in keys for c in children):
+                for i, (d, val) in enumerate(k.coords):
+                    if (d, val) not in partitions:
+                        partitions[d, val] = self._partitions(d, val)
+                    row = siblings[d, k.coords[:i] + k.coords[i + 1:]]
+                    for members in partitions[d, val]:
+                        if len(members) > 1 and all(m in row for m in members):
+                            children = tuple(row[m] for m in members)
                             sig = (k, frozenset(children))
                             if sig not in seen:
                                 seen.add(sig)

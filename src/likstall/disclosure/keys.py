@@ -33,9 +33,11 @@ class CellKey:
         return default
 
     def replace(self, dim: str, value: str) -> "CellKey":
-        c = dict(self.coords)
-        c[dim] = value
-        return CellKey.of(self.measure, **c)
+        coords = self.coords
+        for i, (d, _) in enumerate(coords):
+            if d == dim:  # the usual case: the order of the dimensions stays (a million calls per national release)
+                return CellKey(self.measure, (*coords[:i], (dim, str(value)), *coords[i + 1:]))
+        return CellKey.of(self.measure, **dict(coords), **{dim: value})
 
     def as_dict(self) -> dict:
         return {"measure": self.measure, **dict(self.coords)}
