@@ -165,3 +165,58 @@ def test_the_ladder_example_of_docs_disclosure_md():
     assert [st.table for st in prot.steps] == ["shis"] and "C8" in prot.steps[0].criteria
     assert all(s[r, g] == OMITTED for r in "abcd" for g in ("rvt", "ekb", "annan", TOTAL))
     assert [s[TOTAL, g] for g in ("rvt", "ekb", "annan", TOTAL)] == [PUBLISHED, "primary", "secondary", PUBLISHED]
+
+
+def _headline_and_breakdown(data):
+    """A headline table of district totals (tier 1) and a breakdown of them by group (tier 2)."""
+    t = table2d("by_group", "p", list("abcde"), ["w", "x", "y", "z"], data)
+    heads = {key: v for key, v in t.cells.items() if key.get("group") == TOTAL}
+    reg = Registry()
+    reg.add_table(CountTable("totals", "p", t.unit, ("district",), heads, varying=None, tier=1))
+    reg.add_table(CountTable(t.name, t.measure, t.unit, t.dims, t.cells, varying="group", row_total=TOTAL))
+    return reg
+
+
+def test_a_breakdown_its_own_cells_cannot_protect_is_lifted_without_an_audit(monkeypatch):
+    # Row a: 5 = 2 + 1 + 2 + 0. The total is published in the headline table and the zero is
+    # published, so each hidden part lies in 1..3 whatever else is hidden (C3/C4): a certain failure,
+    # and nothing in the row may be hidden. The ladder lifts the breakdown at once.
+    from likstall.disclosure import secondary
+
+    reg = _headline_and_breakdown([[2, 1, 2, 0], *BIG])
+    stuck = secondary.protect(reg.subset(["p"]), Policy(), stop_when_stuck=True)
+    assert stuck.stuck and not stuck.audit.passed
+    assert {f.cell for f in stuck.audit.findings} == {k("a", "w"), k("a", "x"), k("a", "y")}
+    assert {f.criterion for f in stuck.audit.findings} <= {"C3", "C4"}
+    audits = []
+    real = secondary.run_attack
+    monkeypatch.setattr(secondary, "run_attack", lambda *a, **kw: audits.append(kw.get("fast")) or real(*a, **kw))
+    prot = protect_publication(reg, Policy())
+    assert prot.passed
+    assert [st.table for st in prot.steps] == ["by_group"]  # one step up (this city has no regions)
+    assert all(prot.status[k("a", g)] == OMITTED for g in "wxyz")
+    # No audit of the district level that was certain to fail: only the lifted level's (fast, then full).
+    assert audits == [True, False]
+    # Without the shortcut the greedy reaches the same verdict for the district level, after audits.
+    full = secondary.protect(reg.subset(["p"]), Policy(), initial=None)
+    assert not full.audit.passed and k("a", "w") in full.audit.failing_cells()
+
+
+def test_an_insider_who_knows_a_small_total_pins_its_parts():
+    # Row a: 2 = 1 + 1 + 0 + 0 would be a small-total row; here the total is 2 and the parts are
+    # hidden primaries 1 and 1 with an unpublished part (the relation pass sees the total as known to
+    # an insider): each part lies in 1..2. Stuck at once, and the finding is C8 on both parts.
+    from likstall.disclosure.secondary import _Protector
+
+    reg = _headline_and_breakdown([[1, 1, 0, 0], *BIG])
+    pr = _Protector(reg, Policy(), {})
+    pr.status[k("a", "z")] = OMITTED  # a part no table shows: the two ones are not the total's aliases
+    while pr.relation_pass():
+        pass
+    assert ("C8", [k("a", "w"), k("a", "x")]) in pr.stuck
+    # With zeros protected a part may be 0: not a certain failure, not stuck for C8.
+    pr0 = _Protector(reg, Policy(zeros="protected"), {})
+    pr0.status[k("a", "z")] = OMITTED
+    while pr0.relation_pass():
+        pass
+    assert not any(crit == "C8" for crit, _ in pr0.stuck)
