@@ -509,7 +509,12 @@ def demo(
     if wal.exists():
         wal.unlink()
     out.print("[bold]1. Syntetiska demodata[/bold] (13 stadsdelar i Stockholm, 2015–2021; inga verkliga personer)")
-    summary = write_demo_data(data_dir, seed=seed, messy=True)
+    # The data are made in a process of their own: the one that writes the store then never held the
+    # generated ids in its memory (DuckDB can write uninitialised block tails, see heap.py), only the files.
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        summary = pool.apply(write_demo_data, (data_dir,), {"seed": seed, "messy": True})
     out.print(f"   {data_dir}: {', '.join(summary['files'])} (med realistiska fel i ärenden och insatser)")
     out.print(f"[bold]2. Inläsning[/bold] till {db}")
     with _progress(sys.stderr.isatty()) as progress:
