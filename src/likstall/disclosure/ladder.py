@@ -10,7 +10,12 @@ publication. Every step is recorded, with the criteria that forced it, for the r
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .attacker import AttackResult, HistoryCell
@@ -119,59 +124,168 @@ def _merge(into: AttackResult, part: AttackResult) -> None:
             into.notes.append(n)
 
 
+@dataclass
+class _MeasureResult:
+    """One measure's protection, as the ladder left it (what a worker process sends back)."""
+
+    status: dict[CellKey, str]
+    audit: AttackResult
+    levels: dict[str, str]
+    displays: dict[str, Display]
+    steps: list[LadderStep]
+    iterations: int
+
+
+def _protect_measure(sub: Registry, policy: Policy, sub_fixed: dict[CellKey, str],
+                     history: dict[CellKey, HistoryCell] | None, levels: dict[str, str], run,
+                     max_steps: int) -> _MeasureResult:
+    """The ladder for one measure: protect, lift the offending tables, protect again, until it passes."""
+    levels = dict(levels)
+    steps: list[LadderStep] = []
+    iterations = 0
+    for _ in range(max_steps):
+        initial, disp = initial_status(sub, policy, levels)
+        prot = run(sub, policy, initial, sub_fixed)
+        iterations += prot.iterations
+        if prot.audit.passed:
+            break
+        tables = _offending_tables(sub, prot.audit, levels, prot.status, getattr(prot, "because", None))
+        if not tables:
+            if getattr(prot, "stuck", False):  # the verdict then comes from a real audit, not the equations
+                prot = protect(sub, policy, initial=initial, fixed=sub_fixed, history=history,
+                               stop_when_stuck=False)
+            break  # nothing of this release can be lifted: the audit says FAIL (an inconsistent history)
+        crit = tuple(sorted({f.criterion for f in prot.audit.findings}))
+        for table in tables:
+            t = sub.tables[table]
+            shown_now = {k for k in t.cells if row_shown(t, levels[table], k)}
+            levels[table] = next_level(levels[table])
+            # A level that shows the same rows (a table without district rows) is skipped.
+            while levels[table] != "omitted" and {k for k in t.cells if row_shown(t, levels[table], k)} == shown_now:
+                levels[table] = next_level(levels[table])
+            steps.append(LadderStep(table, levels[table], crit))
+    return _MeasureResult(prot.status, prot.audit, {n: levels[n] for n in sub.tables}, disp, steps, iterations)
+
+
+def _greedy_measure(sub: Registry, policy: Policy, sub_fixed, history, levels, max_steps) -> _MeasureResult:
+    """`_protect_measure` with the default secondary suppression (a module-level function, so that a
+    worker process can run it)."""
+    run = lambda reg, pol, initial, fixed_: protect(reg, pol, initial=initial, fixed=fixed_,  # noqa: E731
+                                                    history=history, stop_when_stuck=True)
+    return _protect_measure(sub, policy, sub_fixed, history, levels, run, max_steps)
+
+
+# Below this many cells a publication is protected in this process: starting a worker (≈ 0,5 s for
+# Python, numpy, scipy.sparse and HiGHS) costs more than the second core saves.
+PARALLEL_MIN_CELLS = 8000
+
+
+def protection_workers(registry: Registry) -> int:
+    """How many processes protect `registry`'s measures: `LIKSTALL_WORKERS` if set (1 = this process
+    only), else one per core (at most 4) for a publication of at least PARALLEL_MIN_CELLS cells."""
+    env = os.environ.get("LIKSTALL_WORKERS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"LIKSTALL_WORKERS={env!r}: ett heltal ≥ 1 väntades") from None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores, 4) if len(registry.values) >= PARALLEL_MIN_CELLS else 1
+
+
 def protect_publication(registry: Registry, policy: Policy | None = None, *,
                         fixed: dict[CellKey, str] | None = None,
                         history: dict[CellKey, HistoryCell] | None = None,
                         levels: dict[str, str] | None = None,
-                        protect_measure=None, max_steps: int = 200) -> PublicationProtection:
+                        protect_measure=None, max_steps: int = 200,
+                        workers: int | None = None) -> PublicationProtection:
     """Protect every measure of `registry`; lift tables that cannot be protected. Deterministic.
 
     `fixed`: statuses of cells from earlier releases (they bind this one). `protect_measure`: the
     secondary suppression to use for one measure (default `protect`); it gets the measure's registry,
     the policy, the initial statuses and the fixed cells.
+
+    Measures share no equation, so they are independent problems: with `workers` > 1 (default
+    `protection_workers`) and the default secondary suppression, they are protected in that many
+    worker processes at once, the largest first. Each measure's result is the same as in one process,
+    and they are put together in the same order, so the pattern does not depend on `workers`.
     """
     policy = policy or Policy()
     fixed = fixed or {}
     levels = dict(levels or {})
     for name in registry.tables:
         levels.setdefault(name, "district")
-    run = protect_measure or (lambda reg, pol, initial, fixed_: protect(reg, pol, initial=initial, fixed=fixed_,
-                                                                        history=history, stop_when_stuck=True))
+    jobs = []
+    for measure in registry.measures():
+        sub = registry.subset([measure])
+        sub_fixed = {k: s for k, s in fixed.items() if k.measure == measure}
+        # The whole history, not the measure's part: the audit lists S4 (and its note) by whether there is any.
+        jobs.append((sub, sub_fixed, history, {n: levels[n] for n in sub.tables}))
+    workers = protection_workers(registry) if workers is None else workers
+    if protect_measure is None and workers > 1 and len(jobs) > 1:
+        results = _in_processes(jobs, policy, max_steps, workers)
+    elif protect_measure is None:
+        results = [_greedy_measure(sub, policy, f, h, lv, max_steps) for sub, f, h, lv in jobs]
+    else:
+        results = [_protect_measure(sub, policy, f, h, lv, protect_measure, max_steps) for sub, f, h, lv in jobs]
     status: dict[CellKey, str] = {}
     audit = AttackResult()
     steps: list[LadderStep] = []
     displays: dict[str, Display] = {}
     iterations = 0
-    for measure in registry.measures():
-        sub = registry.subset([measure])
-        sub_fixed = {k: s for k, s in fixed.items() if k.measure == measure}
-        for _ in range(max_steps):
-            initial, disp = initial_status(sub, policy, levels)
-            prot = run(sub, policy, initial, sub_fixed)
-            iterations += prot.iterations
-            if prot.audit.passed:
-                break
-            tables = _offending_tables(sub, prot.audit, levels, prot.status, getattr(prot, "because", None))
-            if not tables:
-                if getattr(prot, "stuck", False):  # the verdict then comes from a real audit, not the equations
-                    prot = protect(sub, policy, initial=initial, fixed=sub_fixed, history=history,
-                                   stop_when_stuck=False)
-                break  # nothing of this release can be lifted: the audit says FAIL (an inconsistent history)
-            crit = tuple(sorted({f.criterion for f in prot.audit.findings}))
-            for table in tables:
-                t = sub.tables[table]
-                shown_now = {k for k in t.cells if row_shown(t, levels[table], k)}
-                levels[table] = next_level(levels[table])
-                # A level that shows the same rows (a table without district rows) is skipped.
-                while levels[table] != "omitted" and {k for k in t.cells if row_shown(t, levels[table], k)} == shown_now:
-                    levels[table] = next_level(levels[table])
-                steps.append(LadderStep(table, levels[table], crit))
-        status.update(prot.status)
-        displays.update(disp)
-        _merge(audit, prot.audit)
+    for res in results:
+        status.update(res.status)
+        displays.update(res.displays)
+        levels.update(res.levels)
+        steps.extend(res.steps)
+        iterations += res.iterations
+        _merge(audit, res.audit)
     for k, s in status.items():
         if s in HIDDEN and is_city_total(k) and policy.is_primary(registry.values[k]):
             note = ("En stadstotal med 1–%d redovisas inte (undertryckt); tabellen visar då inga delar." % (policy.T - 1))
             if note not in audit.notes:
                 audit.notes.append(note)
     return PublicationProtection(status, audit, levels, displays, steps, iterations)
+
+
+def _in_processes(jobs, policy: Policy, max_steps: int, workers: int) -> list[_MeasureResult]:
+    """The measures' ladders in worker processes, at most `workers` at a time, the largest measures first;
+    the results in `jobs` order.
+
+    Each worker is a fresh `python -m likstall.disclosure.worker` that reads one measure's job from its
+    standard input and writes the result to its standard output (pickled; counts and cell keys only,
+    nothing about a person beyond what the registry already holds). A fresh interpreter rather than
+    `multiprocessing`: fork would copy a process that may hold a DuckDB connection and busy threads,
+    and spawn would re-run the caller's main script. A worker that fails is re-run in this process,
+    which gives the same result or raises the real error."""
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0].values))
+    results: dict[int, _MeasureResult] = {}
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures = {i: pool.submit(_run_worker, (jobs[i][0], policy, jobs[i][1], jobs[i][2], jobs[i][3], max_steps))
+                   for i in order}
+        for i in order:
+            results[i] = futures[i].result()
+    for i, res in results.items():
+        if res is None:
+            sub, fixed_, history, levels = jobs[i]
+            results[i] = _greedy_measure(sub, policy, fixed_, history, levels, max_steps)
+    return [results[i] for i in range(len(jobs))]
+
+
+def _run_worker(job) -> _MeasureResult | None:
+    """One job in a worker process; None when the worker did not deliver (the caller runs it itself)."""
+    import likstall
+
+    src = os.path.dirname(os.path.dirname(os.path.abspath(likstall.__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "likstall.disclosure.worker"], input=pickle.dumps(job),
+                              capture_output=True, env=env, check=False)
+    except OSError:
+        return None
+    if proc.returncode != 0:
+        return None
+    try:
+        return pickle.loads(proc.stdout)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None

@@ -10,6 +10,6 @@ built only from released cells (the numbers a reader can check in the tables).
 
 from __future__ import annotations
 
-from .build import Q_LEVEL, build_findings
+from .build import Q_LEVEL, build_findings, candidates
 
-__all__ = ["Q_LEVEL", "build_findings"]
+__all__ = ["Q_LEVEL", "build_findings", "candidates"]

@@ -46,10 +46,12 @@ def significant(cands: list[Candidate]) -> list[tuple[Candidate, float]]:
             if q < Q_LEVEL]
 
 
-def build_findings(ctx) -> list[dict]:
+def build_findings(ctx, cands: list[Candidate] | None = None) -> list[dict]:
+    """The findings the publication can show: significant among `cands` (default: `candidates(ctx)`),
+    resting on published cells only, with their sentences."""
     pub = ctx.publication
     out = []
-    for c, q in significant(candidates(ctx)):
+    for c, q in significant(candidates(ctx) if cands is None else cands):
         if not all(pub.is_published(k) for k in c.cells):
             continue
         texts = {lang: c.sentence(pub, lang, float(q)) for lang in ("sv", "en")}

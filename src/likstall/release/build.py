@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from .. import __version__
 from ..aggregate import frames as F
 from ..disclosure.gate import derive, gate
 from ..disclosure.keys import TOTAL, CellKey
-from ..disclosure.ladder import HISTORY_PREFIX, protect_publication
+from ..disclosure.ladder import HISTORY_PREFIX, protect_publication, protection_workers
 from ..disclosure.policy import Policy
 from ..errors import LikstallError
 from ..indicators import Context, catalogue, count_registry
@@ -92,8 +93,26 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # the same pattern (and the same tables at the same level), instead of a search from the district
     # level that the earlier release's fixed cells may steer elsewhere.
     start = {n: lvl for n, lvl in hist.levels_of(year).items() if n in registry.tables}
-    protection = protect_publication(registry, policy, fixed=fixed, history=hist.legacy, levels=start,
-                                     protect_measure=_secondary(suppression, hist.legacy, suppression_time_limit))
+    from ..findings import build_findings, candidates
+
+    def protect_it():
+        return protect_publication(registry, policy, fixed=fixed, history=hist.legacy, levels=start,
+                                   protect_measure=_secondary(suppression, hist.legacy, suppression_time_limit),
+                                   workers=workers)
+
+    derived = [ind for ind in catalogue() if ind.kind == "derived"]
+    workers = protection_workers(registry) if suppression == "greedy" else 1
+    if workers > 1:
+        # The protection runs in worker processes; meanwhile this process computes the derived numbers
+        # and the findings' tests, which need the year's inputs but not the publication (they are gated below).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            protecting = pool.submit(protect_it)
+            rows = {ind.id: ind.compute(ctx) for ind in derived}
+            cands = candidates(ctx)
+            protection = protecting.result()
+    else:
+        protection = protect_it()
+        rows, cands = None, None
     if suppression == "optimal":  # the release says how it was protected (the default adds nothing: unchanged output)
         protection.audit.notes.append(
             "Sekundär undertryckning: optimerande (heltalsprogram i HiGHS med den giriga metodens mönster som "
@@ -106,15 +125,12 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     pub = gate(registry, year, policy, protection, regions=dict(zip(districts["code"], districts["region"])),
                labels=dict(zip(districts["code"], districts["name"])), meta=meta)
     ctx.publication = pub
-    for ind in catalogue():
-        if ind.kind != "derived":
-            continue
+    for ind in derived:
         t = _texts(ind.id)
-        derive(pub, ind.id, ind.measure, ind.compute(ctx), unit=t["sv"].get("unit", ""), title=t["sv"].get("title", ""),
-               dims=ind.dims, decimals=ind.decimals, method=t["sv"].get("method", ""), question=ind.question, texts=t)
-    from ..findings import build_findings
-
-    findings = build_findings(ctx)
+        derive(pub, ind.id, ind.measure, rows[ind.id] if rows else ind.compute(ctx), unit=t["sv"].get("unit", ""),
+               title=t["sv"].get("title", ""), dims=ind.dims, decimals=ind.decimals, method=t["sv"].get("method", ""),
+               question=ind.question, texts=t)
+    findings = build_findings(ctx, cands)
     from .assemble import assemble
 
     content = assemble(ctx, findings, provenance(con), draft=draft)

@@ -1,0 +1,100 @@
+"""The protection of a publication's measures in worker processes gives the pattern of one process."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from likstall.disclosure import ladder
+from likstall.disclosure.ladder import protect_publication, protection_workers
+from likstall.disclosure.policy import Policy
+
+
+@pytest.fixture(scope="module")
+def demo_registry(demo_store):
+    from likstall.aggregate import frames as F
+    from likstall.indicators import Context, count_registry
+    from likstall.release import history as H
+    from likstall.store.connection import connect
+
+    con = connect(demo_store, read_only=True)
+    try:
+        hist = H.load(con)
+        ctx = Context(F.load(con, 2021, hist.frames), Policy(), 0.95)
+        ctx.memo["quarantine"] = []
+        return count_registry(ctx)
+    finally:
+        con.close()
+
+
+def _same(a, b) -> None:
+    assert a.status == b.status
+    assert a.levels == b.levels
+    assert a.steps == b.steps
+    assert a.displays == b.displays
+    assert a.audit.findings == b.audit.findings and a.audit.passed == b.audit.passed
+    assert a.audit.notes == b.audit.notes
+
+
+@pytest.fixture(scope="module")
+def in_one_process(demo_registry):
+    return protect_publication(demo_registry, Policy(), workers=1)
+
+
+def test_workers_give_the_pattern_of_one_process(demo_registry, in_one_process):
+    assert len(demo_registry.measures()) > 2  # else there is nothing to share out
+    in_two = protect_publication(demo_registry, Policy(), workers=2)
+    _same(in_one_process, in_two)
+    assert in_one_process.passed and in_one_process.suppressed
+
+
+def test_a_worker_that_fails_is_done_in_this_process(demo_registry, in_one_process, monkeypatch):
+    calls = []
+    real = ladder._greedy_measure
+
+    def counted(*a, **k):
+        calls.append(a[0].measures())
+        return real(*a, **k)
+
+    monkeypatch.setattr(ladder, "_greedy_measure", counted)
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))  # every worker exits with 1 at once
+    again = protect_publication(demo_registry, Policy(), workers=2)
+    _same(in_one_process, again)
+    assert len(calls) == len(demo_registry.measures())  # each measure done here instead
+
+
+def test_how_many_workers(demo_registry, monkeypatch):
+    monkeypatch.setenv("LIKSTALL_WORKERS", "1")
+    assert protection_workers(demo_registry) == 1
+    monkeypatch.setenv("LIKSTALL_WORKERS", "3")
+    assert protection_workers(demo_registry) == 3
+    monkeypatch.setenv("LIKSTALL_WORKERS", "tre")
+    with pytest.raises(ValueError, match="LIKSTALL_WORKERS"):
+        protection_workers(demo_registry)
+    monkeypatch.delenv("LIKSTALL_WORKERS")
+    # A city's publication is protected in this process: a worker would cost more than it saves.
+    assert len(demo_registry.values) < ladder.PARALLEL_MIN_CELLS
+    assert protection_workers(demo_registry) == 1
+
+
+def test_a_release_made_with_workers_is_the_release_made_without(demo_store, tmp_path, monkeypatch):
+    """The whole build: with workers, the derived numbers and the findings' tests are computed while the
+    measures are protected; the release is the same, to its content digest."""
+    from likstall.release import make_release, store
+    from likstall.store.connection import connect
+
+    made = []
+    for n in ("1", "2"):
+        db = tmp_path / f"w{n}.duckdb"
+        shutil.copy(demo_store, db)
+        monkeypatch.setenv("LIKSTALL_WORKERS", n)
+        make_release(db, 2021)
+        con = connect(db, read_only=True)
+        try:
+            rid, pattern = con.execute("SELECT release_id, pattern_sha256 FROM releases").fetchone()
+            made.append((pattern, store.content_digest(store.load_content(con, rid))))
+        finally:
+            con.close()
+    assert made[0] == made[1]
