@@ -18,8 +18,12 @@ def victims_frame(ctx: Context) -> pd.DataFrame:
 
 
 def population_totals(ctx: Context, year: int | None = None) -> pd.Series:
-    pop = ctx.population(year)
-    return pop.groupby("district")["count"].sum()
+    """Inhabitants per district (the year's, or `year`'s); computed once per year (trends ask per area)."""
+    key = ("population_totals", ctx.year if year is None else year)
+    if key not in ctx.memo:
+        pop = ctx.population(year)
+        ctx.memo[key] = pop.groupby("district")["count"].sum()
+    return ctx.memo[key]
 
 
 def women_18plus(ctx: Context) -> pd.Series:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 from scipy.optimize import brentq
+from scipy.special import pdtr, pdtrc
 
 from ._common import check_count, check_positive, conf_level, z_value
 from .intervals import poisson_ci
@@ -97,9 +98,14 @@ def ratio_thresholds(expected: float, conf: float = 0.95, *, tau2: float = 0.0, 
 
 
 def _poisson_power(lam: float, low: float, high: float) -> float:
-    p = 0.0 if math.isnan(high) else float(st.poisson.sf(high - 1, lam))
-    if not math.isnan(low):
-        p += float(st.poisson.cdf(low, lam))
+    # scipy.special's pdtrc/pdtr are what st.poisson.sf/cdf compute for whole-number thresholds, without
+    # the distribution object's argument checks (the root search calls this ≈ 25 times per district).
+    # (Below 0 they are NaN where the distribution says 1 and 0.)
+    p = 0.0
+    if not math.isnan(high):
+        p = 1.0 if high < 1 else float(pdtrc(math.floor(high - 1), lam))
+    if not math.isnan(low) and low >= 0:
+        p += float(pdtr(math.floor(low), lam))
     return p
 
 
