@@ -183,3 +183,25 @@ def test_a_release_keeps_its_charts_drawn_from_its_own_values(demo_fu):
     norm = lambda svg: re.sub(r"clip\d+", "clipN", re.sub(r"gradient_\d+", "gradient_N", str(svg)))  # noqa: E731
     assert norm(charts.tile_map(demo_fu)[0]) == norm(charts.tile_map(bare)[0])
     assert norm(charts.trend_chart(demo_fu)[0]) == norm(charts.trend_chart(bare)[0])
+
+
+def test_every_chart_a_release_draws_is_valid_vega_lite(demo_released, monkeypatch):
+    """The release draws its charts without the schema check (chart_specs.spec); here each one it draws,
+    in both languages, is checked against the Vega-Lite schema."""
+    import altair as alt
+    import jsonschema
+
+    from likstall.render import charts
+    from likstall.release import load_release
+
+    drawn = []
+    real = helper.chart_svg
+    monkeypatch.setattr(helper, "chart_svg", lambda kind, data, lang: drawn.append((kind, data, lang)) or real(kind, data, lang))
+    content = {k: v for k, v in load_release(demo_released, 2021).content.items() if k != "svg"}  # draw anew
+    charts.release_svgs(content)
+    assert {k for k, _, _ in drawn} == {"tile_map", "funnel", "trend_chart", "km_curves"}
+    assert {lang for _, _, lang in drawn} == {"sv", "en"}
+    for kind, data, lang in drawn:
+        spec(kind, data, lang, validate=True)  # raises on a spec the schema refuses
+    with pytest.raises(jsonschema.ValidationError):  # and the check can fail
+        alt.Chart(alt.Data(values=[{"x": 1}])).mark_point().encode(x="x:Q").properties(width="wide").to_dict()

@@ -36,8 +36,11 @@ FORMAT_LOCALE = {
 }
 
 
-def spec(kind: str, data: dict, lang: str) -> dict:
-    out = _base_config(DRAW[kind](data, lang), lang).to_dict()
+def spec(kind: str, data: dict, lang: str, *, validate: bool = False) -> dict:
+    """The chart's Vega-Lite specification. Not validated against the Vega-Lite schema by default: the
+    specs are this module's code, not input, and the check cost ≈ 0,6 s of jsonschema per release
+    (eight charts); tests/report/test_charts.py validates every chart a release draws."""
+    out = _base_config(DRAW[kind](data, lang), lang).to_dict(validate=validate)
     out["description"] = DESCRIBE[kind](data, lang)
     return out
 
