@@ -102,7 +102,8 @@ def equations(s: Served) -> list[tuple[tuple, list[tuple]]]:
     return out
 
 
-def attack(s: Served, T: int = 5, zeros_visible: bool = True, truth: dict | None = None) -> list[Leak]:
+def attack(s: Served, T: int = 5, zeros_visible: bool = True, truth: dict | None = None,
+           skip_settled: bool = True) -> list[Leak]:
     eqs = equations(s)
     cells = sorted({*s.values, *s.hidden, *(c for t, ps in eqs for c in (t, *ps))})
     idx = {c: i for i, c in enumerate(cells)}
@@ -121,6 +122,11 @@ def attack(s: Served, T: int = 5, zeros_visible: bool = True, truth: dict | None
     free = [c for c in cells if c not in s.values]
     leaks: list[Leak] = []
     h = _highs(A, lb, ub)
+    # Every LP solution is a point the served tables allow, so each cell's range over the solutions seen
+    # so far lies inside its true range. A cell whose seen range already shows it is neither exact nor
+    # pinned to 1..T−1 needs no LPs of its own (same verdicts, far fewer LPs).
+    seen_lo = np.full(len(cells), np.inf)
+    seen_hi = np.full(len(cells), -np.inf)
 
     def lp(c, sense):
         i = idx[c]
@@ -128,7 +134,16 @@ def attack(s: Served, T: int = 5, zeros_visible: bool = True, truth: dict | None
         h.changeObjectiveSense(highspy.ObjSense.kMinimize if sense == "min" else highspy.ObjSense.kMaximize)
         h.run()
         st = h.getModelStatus()
+        if st == highspy.HighsModelStatus.kUnknown:
+            # HiGHS can stop without a verdict when it goes on from an earlier solve's basis: solve anew.
+            h.clearSolver()
+            h.run()
+            st = h.getModelStatus()
         value = h.getInfo().objective_function_value  # read before the cost is reset (that clears it)
+        if st == highspy.HighsModelStatus.kOptimal:
+            x = np.asarray(h.getSolution().col_value)
+            np.minimum(seen_lo, x, out=seen_lo)
+            np.maximum(seen_hi, x, out=seen_hi)
         h.changeColCost(i, 0.0)
         if st in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return math.inf if sense == "max" else 0.0
@@ -136,7 +151,16 @@ def attack(s: Served, T: int = 5, zeros_visible: bool = True, truth: dict | None
             raise AssertionError(f"the served tables are inconsistent ({h.modelStatusToString(st)})")
         return value
 
+    def settled(c) -> bool:
+        """The seen range [a, b] proves lo ≤ ⌈a⌉ < ⌊b⌋ ≤ hi: not exact; and not pinned when ⌈a⌉ < 1 or ⌊b⌋ ≥ T."""
+        if not np.isfinite(seen_lo[idx[c]]):
+            return False  # no solution seen yet
+        a, b = math.ceil(seen_lo[idx[c]] - 1e-7), math.floor(seen_hi[idx[c]] + 1e-7)
+        return b > a and (a < 1 or b >= T)
+
     for c in free:
+        if skip_settled and settled(c):
+            continue
         lo, hi = math.ceil(lp(c, "min") - 1e-7), lp(c, "max")
         hi = math.floor(hi + 1e-7) if math.isfinite(hi) else math.inf
         v = None if truth is None else truth.get(c)
