@@ -6,4 +6,4 @@ scripts/bootstrap.sh
 scripts/system-deps.sh
 scripts/browser-deps.sh
 # On every core (pytest-xdist; each worker builds its own session fixtures). `-n 0` runs in one process.
-exec .venv/bin/python -m pytest -n "${LIKSTALL_TEST_WORKERS:-auto}" "$@"
+exec .venv/bin/python -m pytest -n "${LIKSTALL_TEST_WORKERS:-auto}" --dist loadgroup "$@"

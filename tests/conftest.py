@@ -56,3 +56,17 @@ def demo_released(demo_store, tmp_path_factory):
     shutil.copy(demo_store, db)
     make_release(db, 2021)
     return db
+
+
+# Modules whose tests are independent and long (one city, one shard of files each): spread over the
+# workers one test at a time. Every other module runs on one worker as a unit (`--dist loadgroup` in
+# test.sh), so that its module-scoped fixtures — a demo release, a browser, 20 calibration cities — are
+# built once, not once per worker that happens to get one of its tests.
+SPREAD = {"tests/attack/test_cities.py", "tests/reliability/test_fuzz.py"}
+
+
+def pytest_itemcollected(item):
+    # At collection, before any `pytest_collection_modifyitems` (xdist reads the groups in its own).
+    path = item.nodeid.split("::", 1)[0]
+    if path not in SPREAD:
+        item.add_marker(pytest.mark.xdist_group(path))

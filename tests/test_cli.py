@@ -70,6 +70,7 @@ def test_schema_json_is_the_contract(tmp_path):
     assert run("schema").returncode == 0
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
     p = run("demo", "--dir", tmp_path, cwd=tmp_path)
     assert p.returncode == 0, p.stderr

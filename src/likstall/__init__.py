@@ -18,12 +18,14 @@ Names are imported on first use, so `likstall --help` does not pay for pandas an
 
 from importlib import import_module
 
-from .heap import fresh_large_blocks
+from .heap import fresh_large_blocks, zero_duckdb_allocations
 
 __version__ = "0.1.0"
 
-# Before any input is read: large blocks always fresh from the kernel (see heap.py for why).
+# Before any input is read: large blocks always fresh from the kernel, and DuckDB's own allocations
+# zeroed (see heap.py for why).
 fresh_large_blocks()
+zero_duckdb_allocations()
 
 _LAZY = {
     "ingest": ("likstall.ingest.load", "ingest"),

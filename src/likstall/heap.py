@@ -16,12 +16,22 @@ empty, and large input buffers do not outlive their use. Measured cost: about 10
 The guard does not cover DuckDB re-using an evicted buffer under memory pressure; the ingest drops
 its raw staging tables before it writes anything to the store for that reason (ingest/load.py).
 On other C libraries this is a no-op; `fresh_large_blocks()` returns False there.
+
+**DuckDB's own allocator.** The DuckDB wheels for Linux bundle jemalloc, and DuckDB allocates its
+buffers, vectors and string heaps there, not through glibc: the glibc guard does not reach them, and
+jemalloc hands a freed block of any size out again as it was (measured: every byte, from 100 B to
+256 KiB). That is how a case id still got into a demo store after the glibc guard (docs/security.md).
+jemalloc zeroes every new allocation with its option `zero:true`, read once from the environment
+variable `DUCKDB_JE_MALLOC_CONF` when DuckDB first allocates: `zero_duckdb_allocations()` sets it on
+`import likstall`, and `duckdb_allocations_zeroed()` asks jemalloc whether it is in force (the ingest
+refuses to read files when it is not: DuckDB allocated before likstall was imported).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import platform
 
 _M_MMAP_THRESHOLD = -3  # <malloc.h>
@@ -42,3 +52,29 @@ def fresh_large_blocks() -> bool:
     except (OSError, AttributeError):
         _active = False
     return _active
+
+
+JEMALLOC_CONF = "DUCKDB_JE_MALLOC_CONF"
+
+
+def zero_duckdb_allocations() -> None:
+    """Ask DuckDB's jemalloc to zero every allocation (in effect if DuckDB has not allocated yet)."""
+    conf = os.environ.get(JEMALLOC_CONF, "")
+    if "zero:" not in conf:
+        os.environ[JEMALLOC_CONF] = f"{conf},zero:true" if conf else "zero:true"
+
+
+def duckdb_allocations_zeroed() -> bool | None:
+    """Whether DuckDB's jemalloc zeroes new allocations: True or False, or None when this DuckDB has no
+    jemalloc of its own (then it allocates with the C library, where `fresh_large_blocks` applies)."""
+    try:
+        import _duckdb
+
+        lib = ctypes.CDLL(_duckdb.__file__)
+        mallctl = lib.duckdb_je_mallctl
+    except (ImportError, OSError, AttributeError):
+        return None
+    value, size = ctypes.c_bool(False), ctypes.c_size_t(ctypes.sizeof(ctypes.c_bool))
+    if mallctl(b"opt.zero", ctypes.byref(value), ctypes.byref(size), None, ctypes.c_size_t(0)) != 0:
+        return None
+    return bool(value.value)

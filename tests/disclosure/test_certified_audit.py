@@ -45,6 +45,7 @@ def patterns(reg, policy):
             "protected": protect(reg, policy).status}
 
 
+@pytest.mark.slow  # the exact audit of 12 patterns each: the full run (CI), not the quick run
 @pytest.mark.parametrize("zeros", ["visible", "protected"])
 @pytest.mark.parametrize("seed", [3, 11])
 def test_certified_audit_has_the_exact_verdict(seed, zeros):

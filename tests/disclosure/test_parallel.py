@@ -79,6 +79,7 @@ def test_how_many_workers(demo_registry, monkeypatch):
     assert protection_workers(demo_registry) == 1
 
 
+@pytest.mark.slow
 def test_a_release_made_with_workers_is_the_release_made_without(demo_store, tmp_path, monkeypatch):
     """The whole build: with workers, the derived numbers and the findings' tests are computed while the
     measures are protected; the release is the same, to its content digest."""

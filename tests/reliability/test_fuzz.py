@@ -94,6 +94,7 @@ def one_generated_file(store, tmp_path_factory, data):
 def _shard(n: int):
     """One quarter of the 1 000 files, with a fixed seed of its own (repeatable, and different from
     the other quarters): four tests that pytest-xdist can run on different cores."""
+    @pytest.mark.slow  # 250 ingests each: the full run (CI) has all 1 000, the quick run the hand-made files
     @seed(20261200 + n)
     @settings(max_examples=250, deadline=None, phases=[Phase.generate], database=None,
               suppress_health_check=list(HealthCheck))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -43,3 +44,69 @@ def test_a_freed_block_is_handed_out_again_with_its_contents_without_the_guard()
 
 def test_with_likstall_imported_a_large_block_starts_empty():
     assert leftover("likstall") == 0
+
+
+# The same probe for DuckDB's own allocator (jemalloc, bundled in DuckDB's Linux wheels), at sizes from a
+# string to a storage block: how many 'A's does a new allocation find where a freed one was?
+JE_PROBE = """
+import ctypes, sys
+if sys.argv[1] == "likstall":
+    import likstall
+import _duckdb
+lib = ctypes.CDLL(_duckdb.__file__)
+lib.duckdb_je_malloc.restype = ctypes.c_void_p
+lib.duckdb_je_malloc.argtypes = [ctypes.c_size_t]
+lib.duckdb_je_free.argtypes = [ctypes.c_void_p]
+found = 0
+for n in (100, 4096, 40_000, 256 * 1024):
+    for _ in range(3):
+        p = lib.duckdb_je_malloc(n)
+        ctypes.memset(p, 0x41, n)
+        lib.duckdb_je_free(p)
+    q = lib.duckdb_je_malloc(n)
+    found += ctypes.string_at(q, n).count(b"A")
+print(found)
+"""
+
+
+def _has_jemalloc() -> bool:
+    from likstall.heap import duckdb_allocations_zeroed
+
+    return duckdb_allocations_zeroed() is not None
+
+
+def je_leftover(mode: str) -> int:
+    out = subprocess.run([sys.executable, "-c", JE_PROBE, mode], capture_output=True, text=True, check=True,
+                         env={k: v for k, v in os.environ.items() if k != "DUCKDB_JE_MALLOC_CONF"})
+    return int(out.stdout)
+
+
+@pytest.mark.skipif(not _has_jemalloc(), reason="this DuckDB allocates with the C library")
+def test_duckdbs_allocator_hands_freed_memory_out_again_without_the_guard():
+    assert je_leftover("plain") > 0  # the control: the danger is real, else the next test proves nothing
+
+
+@pytest.mark.skipif(not _has_jemalloc(), reason="this DuckDB allocates with the C library")
+def test_with_likstall_imported_duckdbs_allocations_start_empty():
+    assert je_leftover("likstall") == 0
+
+
+@pytest.mark.skipif(not _has_jemalloc(), reason="this DuckDB allocates with the C library")
+def test_an_ingest_refuses_when_duckdb_allocated_before_likstall(tmp_path, export):
+    script = """
+import sys, datetime as dt
+import duckdb
+duckdb.connect().execute("SELECT 1")  # DuckDB's allocator starts before likstall is imported
+from likstall.errors import LikstallError
+from likstall.ingest.load import ingest
+try:
+    ingest([sys.argv[1]], sys.argv[2], extract_date=dt.date(2022, 1, 31))
+except LikstallError as exc:
+    print("REFUSED", exc)
+"""
+    db = tmp_path / "s.duckdb"
+    env = {k: v for k, v in os.environ.items() if k != "DUCKDB_JE_MALLOC_CONF"}
+    out = subprocess.run([sys.executable, "-c", script, str(export), str(db)], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    assert out.startswith("REFUSED") and "DUCKDB_JE_MALLOC_CONF" in out and "Traceback" not in out
+    assert not db.exists()  # refused before the store was opened

@@ -32,6 +32,7 @@ def demo_run(tmp_path_factory):
     return work, key, p.stdout + p.stderr + q.stdout + q.stderr
 
 
+@pytest.mark.slow
 def test_no_secret_person_key_or_personnummer_in_anything_written(demo_run):
     work, key, console = demo_run
     secret = key.read_text().strip()
@@ -56,6 +57,7 @@ def test_no_secret_person_key_or_personnummer_in_anything_written(demo_run):
         assert token not in console
 
 
+@pytest.mark.slow
 def test_a_killed_report_leaves_no_half_written_file(demo_run, tmp_path):
     work, key, _ = demo_run
     env = {**os.environ, "LIKSTALL_KEY_FILE": str(key)}

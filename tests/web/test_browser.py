@@ -21,6 +21,9 @@ from playwright.sync_api import sync_playwright
 from likstall.web.app import PAGES, create_app
 from likstall.web.users import add_user
 
+# A real Chromium per module, pages for four roles: the full run (CI), not the quick run.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(__file__).parent / "screenshots"

@@ -13,6 +13,9 @@ from fastapi.testclient import TestClient
 from likstall.web.app import create_app
 from likstall.web.users import add_user, new_token
 
+# Servers and ingests in other processes, for seconds each: the full run (CI), not the quick run.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def setup(demo_store, demo_released, tmp_path, monkeypatch):

@@ -25,7 +25,7 @@ import duckdb
 
 from .. import __version__
 from ..contract.columns import LOAD_ORDER, TABLES
-from ..errors import InputError
+from ..errors import InputError, LikstallError
 from ..store.connection import connect, get_meta
 from ..store.schema import ROW_HASH_CANARY, rehash_sql
 from .mapping import Mapping, load_mapping
@@ -86,6 +86,17 @@ def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
     return files, ignored
 
 
+def _check_zeroed_memory() -> None:
+    """Raw input must not reach the store through memory DuckDB hands out again uncleared (heap.py)."""
+    from ..heap import JEMALLOC_CONF, duckdb_allocations_zeroed
+
+    if duckdb_allocations_zeroed() is False:
+        raise LikstallError(
+            "DuckDB har använt minne i den här processen innan likstall importerades, så dess minne nollställs "
+            "inte och rådata skulle kunna hamna i databasfilen. Importera likstall före första DuckDB-anropet "
+            f"(eller sätt miljövariabeln {JEMALLOC_CONF}=zero:true) och starta om processen.")
+
+
 def ingest(
     paths: Sequence[str | Path],
     db: str | Path,
@@ -105,6 +116,7 @@ def ingest(
     key = load_key(Path(key_file) if key_file else None)
     files, ignored = collect_files(paths)
 
+    _check_zeroed_memory()  # before the store is even opened
     con = connect(db, wait=30)  # a running `likstall serve` holds the store only for moments
     tmpdir = make_tmpdir()
     try:
