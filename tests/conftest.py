@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# Before any test module imports duckdb: DuckDB's allocator reads its settings when duckdb is imported,
+# and likstall asks it to zero memory (likstall/heap.py; an ingest refuses otherwise).
+import likstall  # noqa: F401
+
 from helpers import base_tables, write_tables
 
 

@@ -70,12 +70,7 @@ def test_schema_json_is_the_contract(tmp_path):
     assert run("schema").returncode == 0
 
 
-@pytest.mark.slow
-def test_demo_runs_end_to_end(tmp_path):
-    p = run("demo", "--dir", tmp_path, cwd=tmp_path)
-    assert p.returncode == 0, p.stderr
-    assert (tmp_path / "likstall-demo.duckdb").exists()
-    assert "karantän" in p.stdout and "Nästa steg" in p.stdout
+# The demo end to end: tests/reliability/test_outputs.py (one demo run serves both its tests and that one).
 
 
 def test_help_is_swedish_around_the_swedish_texts():

@@ -33,6 +33,13 @@ def demo_run(tmp_path_factory):
 
 
 @pytest.mark.slow
+def test_the_demo_runs_end_to_end_and_says_what_to_do_next(demo_run):
+    work, _, console = demo_run  # the fixture ran `likstall demo` and `likstall quarantine` (exit 0)
+    assert (work / "likstall-demo.duckdb").exists() and (work / "likstall-demo-rapport").is_dir()
+    assert "karantän" in console and "Nästa steg" in console
+
+
+@pytest.mark.slow
 def test_no_secret_person_key_or_personnummer_in_anything_written(demo_run):
     work, key, console = demo_run
     secret = key.read_text().strip()

@@ -22,9 +22,11 @@ def _connect(db, read_only=False):
 
 
 def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False,
-                 suppression: str = "greedy") -> tuple[Release, bool]:
+                 suppression: str = "greedy", charts: bool = True) -> tuple[Release, bool]:
     """Build the year's release and store it. Returns (release, new): an identical release of the
-    year (same data, history and policy) is not stored twice."""
+    year (same data, history and policy) is not stored twice. `charts=False` stores it without its
+    drawn charts (as releases of older versions are): the report and the pages then draw them when
+    they are first shown; every number is the same (the charts are not part of the digest)."""
     from . import store
     from .build import build
 
@@ -38,7 +40,7 @@ def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False
         content = built.content
         digest = store.content_digest(content)  # the same with the charts: they are not part of it
         prev = store.latest(con, year)
-        if not (prev and prev["digest"] == digest):
+        if charts and not (prev and prev["digest"] == digest):
             from ..render.charts import release_svgs
 
             content = {**content, "svg": release_svgs(content)}
