@@ -21,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -169,6 +170,46 @@ async def warm_up(base: str, user: str, password: str, token: str, code: str, cl
     return time.perf_counter() - t0
 
 
+def lua_list(items: list[str]) -> str:
+    return "{" + ", ".join(json.dumps(i) for i in items) + "}"
+
+
+async def sessions_for(base: str, user: str, password: str, n: int) -> list[str]:
+    """`n` logged-in sessions (the form, not timed): their Cookie headers."""
+    out = []
+    for _ in range(n):
+        async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+            await login(c, user, password)
+            out.append("; ".join(f"{k}={v}" for k, v in c.cookies.items()))
+    return out
+
+
+def run_level_wrk(base: str, user: str, password: str, token: str, code: str, clients: int,
+                  seconds: float) -> dict[str, dict]:
+    """`clients` connections under wrk (C, a thread and a session each), pages and API apart: a closed loop
+    like `run_level`, but the load generator itself costs the machine almost nothing, so the server gets the
+    cores. Latency percentiles are wrk's (every request)."""
+    import tempfile
+
+    cookies = asyncio.run(sessions_for(base, user, password, clients))
+    out = {}
+    for kind in ("sidor", "api"):
+        paths = [p for k, p in routes_of(code) if k == kind]
+        script = (HERE / "dashboard_wrk.lua").read_text().replace("__PATHS__", lua_list(paths)).replace(
+            "__COOKIES__", lua_list(cookies if kind == "sidor" else [""])).replace(
+            "__AUTH__", json.dumps(f"Bearer {token}" if kind == "api" else ""))
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+            f.write(script)
+        try:
+            run = subprocess.run(["wrk", "-t", str(clients), "-c", str(clients), "-d", f"{seconds:g}s", "--latency",
+                                  "--timeout", "10s", "-s", f.name, base], capture_output=True, text=True, check=True)
+        finally:
+            os.unlink(f.name)
+        line = next(ln for ln in run.stdout.splitlines() if ln.startswith("RESULT "))
+        out[kind] = {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+    return out
+
+
 def measure(name: str, cmd: list[str], port: int, env, user: str, password: str, token: str, code: str,
             args) -> tuple[dict, list]:
     base = f"http://127.0.0.1:{port}"
@@ -187,6 +228,15 @@ def measure(name: str, cmd: list[str], port: int, env, user: str, password: str,
         answers = asyncio.run(sizes_of(base, user, password, token, code))  # (sizes, gzipped)
         warm = asyncio.run(warm_up(base, user, password, token, code, max(int(x) for x in args.levels.split(","))))
         for level in (int(x) for x in args.levels.split(",")):
+            if args.load == "wrk":
+                r = run_level_wrk(base, user, password, token, code, level, args.seconds)
+                n = r["sidor"]["requests"] + r["api"]["requests"]
+                wall = r["sidor"]["seconds"] + r["api"]["seconds"]
+                bad = r["sidor"]["not_ok"] + r["api"]["not_ok"] + r["sidor"]["errors"] + r["api"]["errors"]
+                print(f"| {name} (wrk) | {level} | {r['sidor']['p50']:.0f} | {r['sidor']['p99']:.0f} | "
+                      f"{r['api']['p50']:.0f} | {r['api']['p99']:.0f} | {n:.0f} | {n / wall:.0f} | {bad:.0f} | "
+                      f"{cold * 1000:.0f} | {warm:.1f} |", flush=True)
+                continue
             t = asyncio.run(run_level(base, user, password, token, code, level, args.requests, args.seconds))
             n = len(t["sidor"]) + len(t["api"])
             wall = t["wall"][0]
@@ -210,6 +260,9 @@ def main() -> None:
     ap.add_argument("--compare-python", type=Path,
                     help="also measure `likstall serve` run by this interpreter (e.g. an older checkout's "
                          ".venv/bin/python, one process, no --workers flag) in the same run")
+    ap.add_argument("--load", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx",
+                    help="the load generator: wrk (Debian's package; C, so the server gets the cores; default "
+                         "when installed) or httpx (Python, in this process)")
     args = ap.parse_args()
 
     env = dict(os.environ)

@@ -94,3 +94,40 @@ def test_cached_api_answers_equal_the_uncached_ones_and_filters_stay_apart(app, 
     one = c.get("/api/v1/tables?year=2021&table=victims_by_region").json()
     assert {r["table"] for r in one["rows"]} == {"victims_by_region"}
     assert c.get("/api/v1/findings").json() == c.get("/api/v1/findings?year=2021").json()
+
+
+def test_a_rendered_page_or_answer_is_served_on_the_event_loop_with_the_same_bytes(app, clients, db, monkeypatch):
+    """The first request builds on a worker thread; once rendered, the same page (and API answer, with a
+    token checked before) is answered on the event loop: no worker thread, the same bytes, still logged."""
+    from likstall.web.routes import api as api_routes
+    from likstall.web.routes import pages as page_routes
+    from likstall.web.users import new_token
+
+    hops = []
+
+    async def counted(fn, *args):
+        hops.append(fn.__name__)
+        return fn(*args)
+
+    monkeypatch.setattr(page_routes, "run_in_threadpool", counted)
+    monkeypatch.setattr(api_routes, "run_in_threadpool", counted)
+    app.state.likstall.pages.clear()
+    c = clients["lasare"]
+    st = app.state.likstall
+    logged = lambda: st.access.rows("SELECT count(*) FROM access_log WHERE username = 'lo'")[0][0]  # noqa: E731
+    for path in ("/shis", "/stadsdel/farsta"):
+        n = logged()
+        first, again = c.get(path), c.get(path)
+        assert first.status_code == again.status_code == 200 and first.content == again.content
+        assert logged() - n == 2
+    assert hops == ["section_page", "district_page"]  # built once each, then never a worker thread
+    assert c.get("/stadsdel/ingenstans").status_code == 404  # never rendered: the long way, refused there
+    token = new_token(db, "lo")
+    api = TestClient(app)
+    hops.clear()
+    answers = [api.get("/api/v1/tables?year=2021&district=farsta", headers={"Authorization": f"Bearer {token}"})
+               for _ in range(3)]
+    assert {a.status_code for a in answers} == {200} and answers[0].content == answers[1].content == answers[2].content
+    # The first: an argon2 check of the token (dependency on a thread) and the answer encoded (route on a
+    # thread); then both from memory.
+    assert hops == ["tables"]

@@ -129,3 +129,27 @@ def test_cli_lists_and_revokes_a_token(db):
     assert r.exit_code == 0 and token_id in r.output
     listed = CliRunner().invoke(cli, ["user", "tokens", "--db", str(db)])
     assert "spärrad" in listed.output
+
+
+def test_the_last_use_is_written_once_a_tenth_of_the_idle_limit_has_passed(tmp_path):
+    """A request does not write the session's last use when it was written less than a minute ago (a tenth of
+    the idle limit, at most 60 s); steady use every 59 s still keeps a session alive for hours."""
+    from likstall.web.sessions import Sessions
+    from likstall.web.sidedb import SideDB
+
+    now = [1000.0]
+    sessions = Sessions(SideDB(tmp_path / "side.sqlite"), idle=1800, max_age=8 * 3600, clock=lambda: now[0])
+    assert sessions.touch_every == 60
+    cookie, s = sessions.new("anna")
+    now[0] += 30
+    assert sessions.get(cookie)[0].last_seen == 1000.0  # not written again yet
+    now[0] += 31
+    sessions.get(cookie)
+    now[0] += 1
+    assert sessions.get(cookie)[0].last_seen == 1061.0  # written at 61 s
+    for _ in range(200):  # 200 × 59 s ≈ 3,3 h of steady use
+        now[0] += 59
+        assert sessions.get(cookie)[0] is not None
+    now[0] += 1801
+    assert sessions.get(cookie)[0] is None  # then idle for longer than the limit: gone
+    assert Sessions(SideDB(tmp_path / "other.sqlite"), idle=60).touch_every == 6

@@ -12,11 +12,12 @@ import hmac
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from .checks import BUSY
 from .errors import Refusal
 from .state import State
-from .users import User, verify_token
+from .users import NOT_CACHED, User, verify_token
 
 SESSION_COOKIE = "likstall_session"
 LOGIN_COOKIE = "likstall_login"
@@ -67,11 +68,13 @@ def end_session(request: Request) -> None:
     request.state.session = None
 
 
-def current_user(request: Request) -> User | None:
+def current_user(request: Request, *, cached_only: bool = False) -> User | None | object:
+    """The user of the request's API token or session. `cached_only`: NOT_CACHED where a token would need
+    its argon2 check (see `page_user_async`)."""
     st = state_of(request)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = verify_token(st.directory(), auth[7:].strip(), run=st.checks.run_sync)
+        user = verify_token(st.directory(), auth[7:].strip(), run=st.checks.run_sync, cached_only=cached_only)
         if user is BUSY:
             raise Refusal(503, BUSY_TEXT, headers={"Retry-After": "2"})
         return user
@@ -96,6 +99,27 @@ def api_user(request: Request) -> User:
     if user is None:
         raise Refusal(401, "Inloggning krävs.", headers={"WWW-Authenticate": "Bearer"})
     return user
+
+
+async def _on_loop(request: Request, dependency) -> User:
+    """`dependency` (page_user or api_user) on the event loop when it needs no argon2 check (a session, or an
+    API token checked in the last minutes): a read of the side file, under a millisecond. Else on a worker
+    thread, as FastAPI runs a plain dependency. The hot routes use these: a hop to the thread pool and back
+    per dependency cost more than the look-up itself under load (docs/performance.md §4)."""
+    user = current_user(request, cached_only=True)
+    if user is NOT_CACHED:
+        return await run_in_threadpool(dependency, request)
+    if user is None:
+        return dependency(request)  # raises the same refusal (303 or 401)
+    return user
+
+
+async def page_user_async(request: Request) -> User:
+    return await _on_loop(request, page_user)
+
+
+async def api_user_async(request: Request) -> User:
+    return await _on_loop(request, api_user)
 
 
 def role_user(*roles: str, api: bool = False):

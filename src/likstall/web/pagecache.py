@@ -38,6 +38,15 @@ class RenderedCache:
         self._building: dict[tuple, threading.Lock] = {}
         self.hits = self.misses = 0
 
+    def peek(self, key: tuple):
+        """The cached value of `key`, or None (nothing is built)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+        return None
+
     def get(self, key: tuple, build):
         """The cached value of `key`, or `build()` (once: concurrent callers of one key wait for it)."""
         with self._lock:

@@ -39,6 +39,18 @@ def shared_page(request: Request, user, key: tuple, build_context) -> HTMLRespon
     return HTMLResponse(personalise(html, user, session.csrf if session else ""))
 
 
+def cached_page(request: Request, user, key: tuple) -> HTMLResponse | None:
+    """`shared_page` when the page is already rendered (personalised the same way); None otherwise. It
+    builds nothing, so it may run on the event loop."""
+    from .auth import state_of
+
+    html = state_of(request).pages.peek(key)
+    if html is None:
+        return None
+    session = getattr(request.state, "session", None)
+    return HTMLResponse(personalise(html, user, session.csrf if session else ""))
+
+
 def error_page(status: int, text: str, headers: dict | None = None) -> HTMLResponse:
     return HTMLResponse(templates.get_template("error.html").render(status=status, detail=text, user=None, pages=[]),
                         status_code=status, headers=headers)

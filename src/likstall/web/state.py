@@ -183,6 +183,12 @@ class State:
             raise Refusal(value.status_code, value.detail)
         return value
 
+    def follow_up_if_loaded(self, year: int):
+        """The year's latest release if this process has read it already, else None (no store access;
+        a year that could not be read is None too, and `follow_up` says why)."""
+        value = self._cache.get(self.release_key(year))
+        return None if isinstance(value, Refusal) else value
+
     def follow_up(self, year: int):
         """The year's latest release: the one source of every published number the server shows."""
         key = self.release_key(year)

@@ -236,9 +236,13 @@ def _digest(secret: str) -> bytes:
     return hmac.new(_cache_key, secret.encode(), hashlib.sha256).digest()
 
 
-def verify_token(directory: Directory, token: str, run=None) -> User | None | object:
+NOT_CACHED = object()  # `verify_token(..., cached_only=True)`: the argon2 check would be needed
+
+
+def verify_token(directory: Directory, token: str, run=None, *, cached_only: bool = False) -> User | None | object:
     """The user of a valid, unrevoked token of an enabled user; else None. `run(fn, *args)` runs the
-    argon2 check (web.checks.Checks.run_sync); whatever it returns instead of a bool (BUSY) is passed on."""
+    argon2 check (web.checks.Checks.run_sync); whatever it returns instead of a bool (BUSY) is passed on.
+    `cached_only`: NOT_CACHED instead of running argon2 (the caller then asks again on a worker thread)."""
     m = TOKEN.fullmatch(token or "")
     if not m:
         return None
@@ -250,6 +254,8 @@ def verify_token(directory: Directory, token: str, run=None) -> User | None | ob
     cached = _token_cache.get(key)
     if cached and now - cached[1] < TOKEN_CACHE_SECONDS and hmac.compare_digest(cached[0], _digest(m.group(2))):
         return user
+    if cached_only:
+        return NOT_CACHED
     ok = (run or (lambda f, *a: f(*a)))(check_password, row.secret_hash, m.group(2))
     if ok is not True:
         return None if ok is False else ok

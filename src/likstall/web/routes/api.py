@@ -11,8 +11,9 @@ import math
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from ..auth import api_user, state_of
+from ..auth import api_user, api_user_async, state_of
 from ...disclosure.keys import TOTAL
 from ..errors import Refusal
 
@@ -30,7 +31,10 @@ def encoded(request: Request, st, key: tuple, build) -> Response:
     checked parameters) — the same bytes FastAPI's JSONResponse would write — and gzipped once when the
     client accepts it. Compressing is safe here: an answer holds published numbers only, no session
     secret and nothing the request chose (BREACH needs both)."""
-    plain, zipped = st.pages.get(key, lambda: _encode(build()))
+    return _respond(request, *st.pages.get(key, lambda: _encode(build())))
+
+
+def _respond(request: Request, plain: bytes, zipped: bytes) -> Response:
     if "gzip" in request.headers.get("accept-encoding", "").lower() and len(zipped) < len(plain):
         return Response(zipped, media_type="application/json",
                         headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
@@ -67,9 +71,30 @@ def indicators(request: Request, user=Depends(api_user)):
     return {"indicators": catalogue_metadata("sv")}
 
 
+def cached_answer(request: Request, st, key: tuple) -> Response | None:
+    """`encoded` when the answer is already encoded; None otherwise (nothing is built: event loop)."""
+    hit = st.pages.peek(key)
+    return None if hit is None else _respond(request, *hit)
+
+
 @router.get("/tables", tags=["publicering"], summary="Publicerade celler i lång form (som tables.csv)")
-def tables(request: Request, year: int | None = Query(None), table: str | None = Query(None),
-           district: str | None = Query(None), user=Depends(api_user)):
+async def tables_async(request: Request, year: int | None = Query(None), table: str | None = Query(None),
+                       district: str | None = Query(None), user=Depends(api_user_async)):
+    # On the event loop when the answer is encoded already: its key holds only checked values, so a
+    # table or district this release does not have never hits and goes the long way (404, or no rows).
+    st = state_of(request)
+    y = st.year_of(year)
+    released = st.follow_up_if_loaded(y)
+    if released is not None and (table is None or table in released.publication.tables):
+        want = None if not district else district if district in (*released.codes, TOTAL) else NO_DISTRICT
+        response = cached_answer(request, st, st.page_key("api/tables", (y, table, want)))
+        if response is not None:
+            st.log(user, "api", request.url.path, table, 200)
+            return response
+    return await run_in_threadpool(tables, request, year, table, district, user)
+
+
+def tables(request: Request, year: int | None, table: str | None, district: str | None, user):
     st = state_of(request)
     y = st.year_of(year)
     rel = st.follow_up(y)
@@ -90,7 +115,16 @@ def tables(request: Request, year: int | None = Query(None), table: str | None =
 
 
 @router.get("/findings", tags=["publicering"], summary="Fynd (högre/lägre än förväntat), bara från publicerade celler")
-def findings(request: Request, year: int | None = Query(None), user=Depends(api_user)):
+async def findings_async(request: Request, year: int | None = Query(None), user=Depends(api_user_async)):
+    st = state_of(request)
+    response = cached_answer(request, st, st.page_key("api/findings", (st.year_of(year),)))
+    if response is not None:
+        st.log(user, "api", request.url.path, None, 200)
+        return response
+    return await run_in_threadpool(findings, request, year, user)
+
+
+def findings(request: Request, year: int | None, user):
     st = state_of(request)
     y = st.year_of(year)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from copy import copy
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from ...disclosure.keys import TOTAL
-from ..auth import page_user, state_of
+from ..auth import page_user_async, state_of
 from ..errors import Refusal
-from ..render import page, shared_page
+from ..render import cached_page, page, shared_page
 from ..roles import PAGES
 
 router = APIRouter(include_in_schema=False)
@@ -89,15 +90,29 @@ def section_page(request: Request, name: str, year: int | None, user, draft: boo
     return response
 
 
+async def section_page_async(request: Request, name: str, year: int | None, user, draft: bool = False):
+    """`section_page`, answered on the event loop when the page is already rendered (most requests: a
+    release never changes); built on a worker thread otherwise. Same page, same log entry."""
+    if not draft:
+        st = state_of(request)
+        y = st.year_of(year)
+        response = cached_page(request, user, st.page_key(name, (y,), user))
+        if response is not None:
+            st.log(user, "view", request.url.path, name, 200)
+            return response
+    return await run_in_threadpool(section_page, request, name, year, user, draft)
+
+
 @router.get("/")
-def home(request: Request, year: int | None = Query(None), utkast: bool = Query(False), user=Depends(page_user)):
-    return section_page(request, "oversikt", year, user, utkast)
+async def home(request: Request, year: int | None = Query(None), utkast: bool = Query(False),
+               user=Depends(page_user_async)):
+    return await section_page_async(request, "oversikt", year, user, utkast)
 
 
 def _section_route(name: str):
-    def handler(request: Request, year: int | None = Query(None), utkast: bool = Query(False),
-                user=Depends(page_user)):
-        return section_page(request, name, year, user, utkast)
+    async def handler(request: Request, year: int | None = Query(None), utkast: bool = Query(False),
+                      user=Depends(page_user_async)):
+        return await section_page_async(request, name, year, user, utkast)
     return handler
 
 
@@ -106,7 +121,19 @@ for _name in SECTION_OF:
 
 
 @router.get("/stadsdel/{code}")
-def district_page(request: Request, code: str, year: int | None = Query(None), user=Depends(page_user)):
+async def district_page_async(request: Request, code: str, year: int | None = Query(None),
+                              user=Depends(page_user_async)):
+    """`district_page` on the event loop when the page is already rendered (it is cached only for a
+    district of the release), else on a worker thread."""
+    st = state_of(request)
+    response = cached_page(request, user, st.page_key("stadsdel", (st.year_of(year), code), user))
+    if response is not None:
+        st.log(user, "view", request.url.path, code, 200)
+        return response
+    return await run_in_threadpool(district_page, request, code, year, user)
+
+
+def district_page(request: Request, code: str, year: int | None, user):
     """One district beside the whole city: its rows of every table. Released numbers are public, so
     every role sees every district."""
     st = state_of(request)
