@@ -69,6 +69,18 @@ def demo_released(demo_store, tmp_path_factory):
 SPREAD = {"tests/attack/test_cities.py", "tests/reliability/test_fuzz.py"}
 
 
+# The longest units first (each several times the median module): the workers then end together, instead
+# of one of them starting a minute-long unit when the other has nothing left to do.
+LONGEST_FIRST = ["tests/stats/test_findings_calibration.py", "tests/attack/test_cities.py", "tests/web/test_browser.py",
+                 "tests/reliability/test_fuzz.py", "tests/reliability/test_outputs.py", "tests/web/test_concurrency.py",
+                 "tests/ingest/test_atomic.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0].split("@", 1)[0], len(rank)))
+
+
 def pytest_itemcollected(item):
     # At collection, before any `pytest_collection_modifyitems` (xdist reads the groups in its own).
     path = item.nodeid.split("::", 1)[0]
