@@ -86,8 +86,7 @@ async def tables_async(request: Request, year: int | None = Query(None), table: 
     y = st.year_of(year)
     released = st.follow_up_if_loaded(y)
     if released is not None and (table is None or table in released.publication.tables):
-        want = None if not district else district if district in (*released.codes, TOTAL) else NO_DISTRICT
-        response = cached_answer(request, st, st.page_key("api/tables", (y, table, want)))
+        response = cached_answer(request, st, st.page_key("api/tables", (y, table, _wanted(released, district))))
         if response is not None:
             st.log(user, "api", request.url.path, table, 200)
             return response
@@ -102,9 +101,7 @@ def tables(request: Request, year: int | None, table: str | None, district: str 
     if table is not None and table not in pub.tables:
         # The request's own text is not echoed (it may carry anything); the valid names are.
         raise Refusal(404, "Ingen tabell med det namnet. Tabeller: " + ", ".join(sorted(pub.tables)))
-    # Rows carry a district code or TOTAL; any other text filters every row out, as before, and never
-    # enters the cache key.
-    want = None if not district else district if district in (*rel.codes, TOTAL) else NO_DISTRICT
+    want = _wanted(rel, district)
 
     def build():
         return tables_answer(rel, y, table, want)
@@ -134,6 +131,12 @@ def findings(request: Request, year: int | None, user):
     response = encoded(request, st, st.page_key("api/findings", (y,)), build)
     st.log(user, "api", request.url.path, None, 200)
     return response
+
+
+def _wanted(rel, district: str | None) -> str | None:
+    """The district filter as it enters the cache key: rows carry a district code or TOTAL, and any other
+    text filters every row out (as before) without ever entering the key."""
+    return None if not district else district if district in (*rel.codes, TOTAL) else NO_DISTRICT
 
 
 def tables_answer(rel, year: int, table: str | None, want: str | None) -> dict:
