@@ -11,6 +11,9 @@ from likstall.disclosure import ladder
 from likstall.disclosure.ladder import protect_publication, protection_workers
 from likstall.disclosure.policy import Policy
 
+# Worker interpreters and whole releases: the full run (CI), not the quick run.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo_registry(demo_store):
@@ -79,7 +82,6 @@ def test_how_many_workers(demo_registry, monkeypatch):
     assert protection_workers(demo_registry) == 1
 
 
-@pytest.mark.slow
 def test_a_release_made_with_workers_is_the_release_made_without(demo_store, tmp_path, monkeypatch):
     """The whole build: with workers, the derived numbers and the findings' tests are computed while the
     measures are protected; the release is the same, to its content digest. (The one made in one process

@@ -20,6 +20,9 @@ from likstall.text import numbers
 from likstall.web.app import create_app
 from webkit import logged_in, make_template
 
+# Two releases and every comparison page per role: the full run (CI), not the quick run.
+pytestmark = pytest.mark.slow
+
 PNR = "19121212-1212"
 
 

@@ -19,6 +19,9 @@ from likstall.web.sidedb import SideDB, side_path
 from likstall.web.throttle import Reservation, SharedLoginThrottle
 from webkit import CSRF, PASSWORD, make_store
 
+# Real server processes (uvicorn --workers 2): the full run (CI), not the quick run.
+pytestmark = pytest.mark.slow
+
 
 def free_port() -> int:
     with socket.socket() as s:
