@@ -10,6 +10,7 @@ import pytest
 from likstall.disclosure import ladder
 from likstall.disclosure.ladder import protect_publication, protection_workers
 from likstall.disclosure.policy import Policy
+from likstall.errors import LikstallError
 
 # Worker interpreters and whole releases: the full run (CI), not the quick run.
 pytestmark = pytest.mark.slow
@@ -73,9 +74,10 @@ def test_how_many_workers(demo_registry, monkeypatch):
     assert protection_workers(demo_registry) == 1
     monkeypatch.setenv("LIKSTALL_WORKERS", "3")
     assert protection_workers(demo_registry) == 3
-    monkeypatch.setenv("LIKSTALL_WORKERS", "tre")
-    with pytest.raises(ValueError, match="LIKSTALL_WORKERS"):
-        protection_workers(demo_registry)
+    for bad in ("tre", "0", "-2"):
+        monkeypatch.setenv("LIKSTALL_WORKERS", bad)
+        with pytest.raises(LikstallError, match="LIKSTALL_WORKERS"):  # the CLI prints it, no traceback
+            protection_workers(demo_registry)
     monkeypatch.delenv("LIKSTALL_WORKERS")
     # A city's publication is protected in this process: a worker would cost more than it saves.
     assert len(demo_registry.values) < ladder.PARALLEL_MIN_CELLS

@@ -18,6 +18,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ..errors import LikstallError
 from .attacker import AttackResult, HistoryCell
 from .cells import CellKey, Registry
 from .keys import HIDDEN, OMITTED, PRIMARY, is_city_total
@@ -185,10 +186,9 @@ def protection_workers(registry: Registry) -> int:
     only), else one per core (at most 4) for a publication of at least PARALLEL_MIN_CELLS cells."""
     env = os.environ.get("LIKSTALL_WORKERS", "").strip()
     if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ValueError(f"LIKSTALL_WORKERS={env!r}: ett heltal ≥ 1 väntades") from None
+        if not env.isdigit() or int(env) < 1:
+            raise LikstallError(f"Miljövariabeln LIKSTALL_WORKERS ska vara ett heltal ≥ 1 (antal processer), inte {env!r}.")
+        return int(env)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return min(cores, 4) if len(registry.values) >= PARALLEL_MIN_CELLS else 1
 
