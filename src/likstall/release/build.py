@@ -95,13 +95,14 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     start = {n: lvl for n, lvl in hist.levels_of(year).items() if n in registry.tables}
     from ..findings import build_findings, candidates
 
+    derived = [ind for ind in catalogue() if ind.kind == "derived"]
+    workers = protection_workers(registry) if suppression == "greedy" else 1
+
     def protect_it():
         return protect_publication(registry, policy, fixed=fixed, history=hist.legacy, levels=start,
                                    protect_measure=_secondary(suppression, hist.legacy, suppression_time_limit),
                                    workers=workers)
 
-    derived = [ind for ind in catalogue() if ind.kind == "derived"]
-    workers = protection_workers(registry) if suppression == "greedy" else 1
     if workers > 1:
         # The protection runs in worker processes; meanwhile this process computes the derived numbers
         # and the findings' tests, which need the year's inputs but not the publication (they are gated below).

@@ -105,7 +105,7 @@ async def _on_loop(request: Request, dependency) -> User:
     """`dependency` (page_user or api_user) on the event loop when it needs no argon2 check (a session, or an
     API token checked in the last minutes): a read of the side file, under a millisecond. Else on a worker
     thread, as FastAPI runs a plain dependency. The hot routes use these: a hop to the thread pool and back
-    per dependency cost more than the look-up itself under load (docs/performance.md §4)."""
+    per dependency cost more than the look-up itself under load (docs/performance.md §7)."""
     user = current_user(request, cached_only=True)
     if user is NOT_CACHED:
         return await run_in_threadpool(dependency, request)

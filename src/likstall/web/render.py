@@ -34,9 +34,7 @@ def shared_page(request: Request, user, key: tuple, build_context) -> HTMLRespon
         return templates.get_template(template).render({"request": request, "user": shown, "pages": nav(shown),
                                                         "csrf": CSRF_MARK, **ctx})
 
-    html = state_of(request).pages.get(key, render)
-    session = getattr(request.state, "session", None)
-    return HTMLResponse(personalise(html, user, session.csrf if session else ""))
+    return _personalised(request, user, state_of(request).pages.get(key, render))
 
 
 def cached_page(request: Request, user, key: tuple) -> HTMLResponse | None:
@@ -45,8 +43,10 @@ def cached_page(request: Request, user, key: tuple) -> HTMLResponse | None:
     from .auth import state_of
 
     html = state_of(request).pages.peek(key)
-    if html is None:
-        return None
+    return None if html is None else _personalised(request, user, html)
+
+
+def _personalised(request: Request, user, html: str) -> HTMLResponse:
     session = getattr(request.state, "session", None)
     return HTMLResponse(personalise(html, user, session.csrf if session else ""))
 
