@@ -58,7 +58,7 @@ lib.duckdb_je_malloc.restype = ctypes.c_void_p
 lib.duckdb_je_malloc.argtypes = [ctypes.c_size_t]
 lib.duckdb_je_free.argtypes = [ctypes.c_void_p]
 found = 0
-for n in (100, 4096, 40_000, 256 * 1024):
+for n in (100, 4096, 40_000, 256 * 1024, 1 << 20, 6 << 20, 16 << 20):  # up to past the thread cache (heap.py)
     for _ in range(3):
         p = lib.duckdb_je_malloc(n)
         ctypes.memset(p, 0x41, n)

@@ -59,6 +59,7 @@ class IngestResult:
 
 
 ONE_THREAD_BELOW = 16 * 1024 * 1024  # bytes of input files; see `ingest`
+KEEP_FREED_PAGES_BELOW = 1024 * 1024 * 1024  # the same
 
 
 def is_synthetic(paths: Sequence[str | Path]) -> bool:
@@ -129,7 +130,15 @@ def ingest(
         # DuckDB takes up to 80 % of the machine's memory by default (10 GB for 7 M rows here); with a
         # limit it spills to temp_directory instead, at the same speed in our measurements.
         con.execute("SET memory_limit = ?", [os.environ.get("LIKSTALL_MEMORY_LIMIT", "1500MB")])
-        if sum(f.stat().st_size for f in files) < ONE_THREAD_BELOW:
+        size = sum(f.stat().st_size for f in files)
+        if size < KEEP_FREED_PAGES_BELOW:
+            # After every large free (512 MiB) DuckDB hands its allocator's free pages back to the
+            # kernel; with zeroing on (heap.py) every later use of those pages is then a page fault and a
+            # kernel clearing. Kept in the process they are cleared with memset: 2 M rows (240 MB of
+            # CSV) 12,5–13,2 → 9,8–10,9 s. Larger exports keep the default, which bounds the memory:
+            # at 20 M rows the pages kept cost 90–350 MB more peak RSS (docs/performance.md).
+            con.execute("SET allocator_bulk_deallocation_flush_threshold = '8GB'")
+        if size < ONE_THREAD_BELOW:
             # Small exports (a city's month or year) go faster on one thread: DuckDB's tasks cost more
             # to share out than they save (2,9 MB: 1,19 s vs 1,24–1,34 s, CPU 1,2 vs 1,4–1,5 s; 54 MB:
             # 5,3–5,7 s vs 4,8–5,0 s, so larger files keep every core).
