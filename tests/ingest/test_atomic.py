@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import duckdb
@@ -74,3 +75,25 @@ def test_sigkill_during_ingest_leaves_store_as_before_or_complete(tmp_path):
             ingest([first], db, extract_date=EXTRACT)
             assert snapshot(db) == before
     assert "before" in outcomes
+
+
+def test_a_killed_ingests_temporary_folder_is_removed_by_the_next_ingest(tmp_path, monkeypatch):
+    # A killed ingest cannot clean up after itself, and its spill files hold raw rows: the next ingest
+    # removes the folders of processes that are gone, and leaves those of running ones alone.
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / "tmp" / f"likstall-{gone.pid}-abcd1234"
+    dead.mkdir()
+    (dead / "spill.tmp").write_text("rådata")
+    alive = tmp_path / "tmp" / f"likstall-{os.getppid()}-abcd1234"
+    alive.mkdir()
+    other = tmp_path / "tmp" / "likstall-calib-abcd1234"
+    other.mkdir()
+    write_demo_data(tmp_path / "d", seed=3, districts=8, years=[2021])
+    ingest([tmp_path / "d"], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    assert not dead.exists()
+    assert alive.exists() and other.exists()
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted([alive.name, other.name])  # its own folder is gone too

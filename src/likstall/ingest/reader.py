@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -371,5 +372,32 @@ def _reject_message(err_type: str, msg: str) -> str:
 
 
 def make_tmpdir() -> Path:
-    """A private (0700) folder for spill and transcoding files, outside the store's folder."""
-    return Path(tempfile.mkdtemp(prefix="likstall-"))
+    """A private (0700) folder for spill and transcoding files, outside the store's folder. Its name
+    carries the process id, so that a later ingest can remove it if this process is killed."""
+    remove_orphaned_tmpdirs()
+    return Path(tempfile.mkdtemp(prefix=f"likstall-{os.getpid()}-"))
+
+
+_TMPDIR_NAME = re.compile(r"likstall-(\d+)-[A-Za-z0-9_]{8}")
+
+
+def remove_orphaned_tmpdirs() -> int:
+    """Remove the temporary folders of ingests whose process is gone (killed, or the machine lost power
+    mid-run): their spill and transcoding files hold raw rows of the export. Only our own folders, and
+    only when no process with that id runs (a reused id keeps a folder until the next time)."""
+    removed = 0
+    for d in Path(tempfile.gettempdir()).glob("likstall-*-*"):
+        m = _TMPDIR_NAME.fullmatch(d.name)
+        if not m or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            if d.lstat().st_uid != os.getuid() or not d.is_dir() or d.is_symlink():
+                continue
+            os.kill(int(m.group(1)), 0)
+            continue  # the process still runs
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+            removed += not d.exists()
+        except (PermissionError, FileNotFoundError):
+            continue  # another user's process, or the folder went meanwhile
+    return removed
