@@ -64,7 +64,8 @@ JEMALLOC_CONF = "DUCKDB_JE_MALLOC_CONF"
 # (256 KiB) and most of its vectors and hash tables are larger, so almost every reuse went through
 # madvise (29 688 calls in a 2 M-row ingest, 6,5 s of system time). Caching blocks up to 8 MiB (the
 # most jemalloc allows) makes those reuses memsets: 12,5–13,2 → 9,8–10,9 s for that ingest, with the
-# flush threshold the ingest sets (ingest/load.py). The zeroing is the same either way (test_heap.py).
+# allocator thresholds the ingest sets by the export's size (ingest/load.py). The zeroing is the same
+# either way (test_heap.py).
 ZERO_CONF = ("zero:true", "tcache_max:8388608")
 
 

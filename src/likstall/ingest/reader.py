@@ -19,6 +19,7 @@ import io
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -381,23 +382,20 @@ def make_tmpdir() -> Path:
 _TMPDIR_NAME = re.compile(r"likstall-(\d+)-[A-Za-z0-9_]{8}")
 
 
-def remove_orphaned_tmpdirs() -> int:
+def remove_orphaned_tmpdirs() -> None:
     """Remove the temporary folders of ingests whose process is gone (killed, or the machine lost power
-    mid-run): their spill and transcoding files hold raw rows of the export. Only our own folders, and
-    only when no process with that id runs (a reused id keeps a folder until the next time)."""
-    removed = 0
+    mid-run): their spill and transcoding files hold raw rows of the export. Only our own folders (not
+    links), and only when no process with that id runs (a reused id keeps a folder until the next time)."""
     for d in Path(tempfile.gettempdir()).glob("likstall-*-*"):
         m = _TMPDIR_NAME.fullmatch(d.name)
-        if not m or int(m.group(1)) == os.getpid():
+        if not m:
             continue
         try:
-            if d.lstat().st_uid != os.getuid() or not d.is_dir() or d.is_symlink():
+            st = d.lstat()
+            if st.st_uid != os.getuid() or not stat.S_ISDIR(st.st_mode):
                 continue
-            os.kill(int(m.group(1)), 0)
-            continue  # the process still runs
+            os.kill(int(m.group(1)), 0)  # succeeds while the process runs (this one included)
         except ProcessLookupError:
             shutil.rmtree(d, ignore_errors=True)
-            removed += not d.exists()
         except (PermissionError, FileNotFoundError):
             continue  # another user's process, or the folder went meanwhile
-    return removed
