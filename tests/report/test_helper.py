@@ -76,6 +76,12 @@ def test_a_job_that_fails_in_the_helper_fails_here_with_the_real_error(tmp_path)
 def test_the_helper_is_not_given_the_key(monkeypatch):
     monkeypatch.setenv("LIKSTALL_SECRET_KEY", "ab" * 32)
     with helper.running():
+        # Popen returns once the child's close-on-exec pipe closes, which is inside execve and before the
+        # kernel has set up the new environment (/proc/PID/environ then reads empty). An answered job means
+        # the helper is running its own code, with its environment in place.
+        rows = [{"year": "2021", "rate": 1.5, "group": "Staden"}]
+        assert "<svg" in str(helper.PendingChart("trend_chart", {"rows": rows}, "sv"))
+        assert helper.active()
         environ = open(f"/proc/{helper._helper.proc.pid}/environ", "rb").read().split(b"\0")
     assert not [e for e in environ if e.startswith(b"LIKSTALL_SECRET_KEY=")]
     assert any(e.startswith(b"PATH=") for e in environ)  # it does get an environment
