@@ -1,7 +1,8 @@
 """The ingest's cheaper SQL forms give exactly what the plain forms give.
 
 `trim_sql` calls trim only when a value can need it, the personnummer check runs its exact
-pattern only where a cheaper necessary condition (`PNR_CANDIDATE`) holds, and the person key's
+pattern only where a cheaper necessary condition (`PNR_CANDIDATE`) holds and once per row rather than
+once per column, and the person key's
 normalisation skips its regular expressions for ids that start with a letter. All are checked here
 against the plain SQL on generated values, including every character that trim strips and the
 zero-width characters the check must see through.
@@ -48,6 +49,30 @@ def test_the_personnummer_shortcut_finds_what_the_exact_pattern_finds():
         f"count_if(({pnr_hit_sql('x')}) <> {exact}) FROM v"
     ).fetchone()
     assert hits > 1000 and missed == 0 and shortcut_differs == 0
+
+
+def test_one_check_of_the_joined_row_finds_what_a_check_per_column_finds():
+    # The ingest checks a row's columns joined by chr(31) (validate.py, `_pnr_sql`): a number split over two
+    # columns must not match, and a number in any one column must. Values here are short and digit-heavy, so
+    # that many rows hit, many are split at a column's edge, and some columns hold chr(31) or are NULL.
+    con = duckdb.connect()
+    digits = list("0123456789") + ["１", "٣"]
+    alphabet = digits * 4 + ["\u200b", " ", "-", "+", "x", "\x1f"]
+    cols = [_values(30_000, 10 + i, alphabet, 13) for i in range(3)]
+    cols[1][:4] = ["-1234", "1234", "01-1234", None]  # the tail of a number whose head is in the first column
+    cols[0][:4] = ["850101", "19850101", "198501", "8501011234"]
+    cols[2][:4] = [None, "x", "", "x"]
+    con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS a, unnest(?::VARCHAR[]) AS b, "
+                "unnest(?::VARCHAR[]) AS c", cols)
+    joined = pnr_hit_sql("concat_ws(chr(31), a, b, c)")
+    each = " OR ".join(f"coalesce({pnr_hit_sql(x)}, false)" for x in "abc")
+    differ, hits, split = con.execute(
+        f"SELECT count_if(({joined}) <> ({each})), count_if({joined}), "
+        f"count_if({pnr_hit_sql('a || b')} AND NOT ({each})) FROM v"
+    ).fetchone()
+    assert differ == 0 and hits > 1000 and split > 100  # and many rows held a number split over a and b
+    first = [r[0] for r in con.execute(f"SELECT {joined} FROM v WHERE rowid < 4 ORDER BY rowid").fetchall()]
+    assert first == [False, False, False, True]
 
 
 def test_the_person_key_shortcut_normalises_as_the_plain_form():

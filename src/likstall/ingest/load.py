@@ -316,7 +316,8 @@ _LOAD_META = ["load_id", "extract_date", "first_load_id", "first_extract_date"]
 
 
 def _store_columns(con, name: str) -> list[str]:
+    # duckdb_columns() rather than information_schema.columns, a view over it that costs 3–6 ms a call.
     return [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
-        "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [name]
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [name]
     ).fetchall()]
