@@ -107,3 +107,24 @@ def test_a_release_made_with_workers_is_the_release_made_without(demo_store, tmp
             con.close()
     assert made[0] == made[1]
     assert drawn == [set(), {"sv", "en"}]
+
+
+def test_cell_keys_sent_to_a_process_with_other_string_hashes_are_found_there(tmp_path):
+    # CellKey keeps its hash (keys.py); a pickled key must hash anew in the receiving process, whose string
+    # hashes differ (PYTHONHASHSEED), or a worker would miss every key in its dicts.
+    import os
+    import pickle
+    import subprocess
+
+    from likstall.disclosure.keys import CellKey
+
+    keys = [CellKey.of("victims", district=f"d{i}", sex=s) for i in range(50) for s in ("K", "M", "total")]
+    (tmp_path / "keys.pickle").write_bytes(pickle.dumps({k: i for i, k in enumerate(keys)}))
+    script = ("import pickle, sys; from likstall.disclosure.keys import CellKey\n"
+              "d = pickle.load(open(sys.argv[1], 'rb'))\n"
+              "print(sum(d[CellKey.of('victims', district=f'd{i}', sex=s)] == n for n, (i, s) in "
+              "enumerate((i, s) for i in range(50) for s in ('K', 'M', 'total'))))")
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "keys.pickle")], capture_output=True,
+                             text=True, env={**os.environ, "PYTHONHASHSEED": seed}, check=True).stdout
+        assert out.strip() == str(len(keys))

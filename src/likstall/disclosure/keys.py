@@ -22,6 +22,19 @@ class CellKey:
     measure: str
     coords: tuple[tuple[str, str], ...]
 
+    def __post_init__(self) -> None:
+        # The hash once, not at every lookup: a release hashes its keys a million times and more (sets
+        # and dicts of cells in the protection and its audit), and the generated __hash__ built and
+        # hashed a new tuple each time. Not a field, so asdict() and the JSON of a release never see it.
+        object.__setattr__(self, "_hash", hash((self.measure, self.coords)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self):
+        # Pickled without the hash: string hashes differ between processes (the protection's workers).
+        return (CellKey, (self.measure, self.coords))
+
     @staticmethod
     def of(measure: str, **coords: str) -> "CellKey":
         return CellKey(measure, tuple(sorted((k, str(v)) for k, v in coords.items())))
