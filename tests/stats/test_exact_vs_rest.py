@@ -116,3 +116,25 @@ def test_rmst_permutation_keeps_the_level_and_finds_a_large_difference():
     tb, eb = _draw(rng, 400)
     res = rmst_permutation_vs_rest(np.r_[ta, tb], np.r_[np.ones(12, bool), eb], np.arange(412) < 12, 90)
     assert res["p"] < 1e-4 and res["difference"] > 15
+
+
+def test_the_kept_key_order_relabels_exactly_as_a_partition_per_test():
+    # `_permuted_sums` keeps each row's order of uniform keys between tests (`_key_order`); a group of k then
+    # gets the first k. The definition it replaced: a partition of the same keys per test. Same sets, so the
+    # same sums (to rounding) and the same p, for every group size, on both sides of the pooled sample.
+    from likstall.stats import compare
+
+    rng = np.random.default_rng(7)
+    for n, resamples in ((60, 500), (333, 2000), (1000, 2000)):
+        scores = rng.normal(size=n)
+        for k in (1, 2, 9, n // 3, n // 2, n - 5):
+            g = np.zeros(n, bool)
+            g[rng.choice(n, k, replace=False)] = True
+            small = min(k, n - k)
+            keys = np.random.default_rng(20260).random((resamples, n))
+            pick = np.argpartition(keys, small - 1, axis=1)[:, :small]
+            expected = (1.0 if small == k else -1.0) * scores[pick].sum(axis=1)
+            u, got = compare._permuted_sums(scores, g, resamples, 20260)
+            assert u == pytest.approx(scores[g].sum())
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    assert compare._key_order.cache_info().hits > 0  # the groups of one sample shared the order
