@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 
-import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from likstall.release import make_release
 from likstall.render import helper
 from likstall.render.report import write_report
 
 
 @pytest.fixture(scope="module")
-def fu(demo_store, tmp_path_factory):
-    db = tmp_path_factory.mktemp("helper") / "demo.duckdb"
-    shutil.copy(demo_store, db)
-    return make_release(db, 2021)[0]
+def fu(demo_fu):
+    return demo_fu  # the session's demo release (tests/report/conftest.py): only read here
 
 
 def sheets(path):
