@@ -89,3 +89,21 @@ def test_the_person_key_shortcut_normalises_as_the_plain_form():
         f"count_if(length({plain}) = 10 AND ({plain}) <> upper(trim(x))), count_if(regexp_matches(x, '^[A-Za-z]')) FROM v"
     ).fetchone()
     assert differ == 0 and numbers > 50 and letters > 1000  # and both branches were taken
+
+
+def test_both_forms_of_the_distinct_code_values_give_the_same_pairs():
+    # `distinct_values_sql` takes (column, value) pairs for small exports and grouping sets for large ones.
+    from likstall.ingest.validate import GROUPING_SETS_FROM_ROWS, distinct_values_sql
+
+    con = duckdb.connect()
+    alphabet = ["a", "B", "ö", " ", "1", "-", "\u00a0"]
+    cols = [_values(5_000, 20 + i, alphabet, 3) for i in range(4)]
+    for i, c in enumerate(cols):
+        c[i::7] = [None] * len(c[i::7])  # NULLs, and one column with nothing but NULLs
+    cols[3] = [None] * len(cols[3])
+    con.execute("CREATE TABLE u AS SELECT unnest(?::VARCHAR[]) AS r_a, unnest(?::VARCHAR[]) AS r_b, "
+                "unnest(?::VARCHAR[]) AS r_c, unnest(?::VARCHAR[]) AS r_d", cols)
+    small, large = (sorted(con.execute(distinct_values_sql("u", list("abcd"), rows)).fetchall())
+                    for rows in (0, GROUPING_SETS_FROM_ROWS))
+    expected = sorted({(name, v) for name, c in zip("abcd", cols) for v in c if v is not None})
+    assert small == large == expected and len(expected) > 300
