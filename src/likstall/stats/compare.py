@@ -183,7 +183,7 @@ def _permuted_sums(scores: np.ndarray, g: np.ndarray, resamples: int, seed: int)
     sign = 1.0 if small == n_a else -1.0  # the other side's sum is −U: relabel the smaller side
     if small / n < 0.1 and resamples * n > 4_000_000:
         pick = np.random.default_rng(seed).integers(0, n, (resamples, small))
-    elif resamples * n <= KEY_ORDER_MAX:
+    elif resamples * n <= KEY_ORDER_MAX and isinstance(seed, int):  # a fixed seed: the same keys every time
         pick = _key_order(n, resamples, seed)[:, :small]
     else:
         keys = np.random.default_rng(seed).random((resamples, n))
