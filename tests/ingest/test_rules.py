@@ -141,6 +141,23 @@ def test_ten_digit_number_in_a_column_outside_the_contract_quarantines(tmp_path)
     assert "8501011234" not in msg and "anteckning" in msg
 
 
+def test_a_number_split_over_two_columns_is_no_personnummer_but_one_in_either_is(tmp_path):
+    # The check runs once over the row with its columns joined (validate.py, `_pnr_sql`): the join must
+    # keep the columns apart, as the check per column did, and still name the column that holds one.
+    tables = copy.deepcopy(base_tables())
+    for row in tables["cases"]:
+        row["anteckning"], row["notering"] = "", ""
+    tables["cases"][1]["anteckning"], tables["cases"][1]["notering"] = "850101", "-1234"  # split: no match
+    tables["cases"][2]["anteckning"], tables["cases"][2]["notering"] = "ring", "850101-1234"
+    db = tmp_path / "s.duckdb"
+    r = ingest([write_tables(tmp_path / "e", tables)], db, extract_date=EXTRACT)
+    assert r.by_rule.get("personnummer") == 1
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT row_number, message FROM quarantine WHERE rule = 'personnummer'").fetchall()
+    con.close()
+    assert len(rows) == 1 and rows[0][0] == 4 and "notering" in rows[0][1] and "anteckning" not in rows[0][1]
+
+
 def test_a_code_column_without_one_valid_value_quarantines_its_rows(tmp_path):
     # Every decision unknown: the typed column is all NULL, and the rules comparing it with a code
     # (start_without_grant) must still run (an untyped NULL column once stopped the whole load).
