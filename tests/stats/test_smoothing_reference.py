@@ -85,3 +85,26 @@ def test_clayton_kaldor_finds_the_inner_maximum_where_the_boundary_is_a_local_on
     n = shape
     nb2 = st.nbinom.logpmf(o, n, n / (n + mu * e)).sum()
     assert nb2 == pytest.approx(-10.6277, abs=1e-3) and nb2 > st.poisson.logpmf(o, mu0 * e).sum() + 0.19
+
+
+def test_clayton_kaldor_on_the_boundary_stops_newton_at_its_step_outside_the_model(monkeypatch):
+    # An 8-district city of the property tests with no extra-Poisson variation: BFGS ends at
+    # alpha_NB2 ≈ 4,8·10⁻⁹ and Newton's polish steps to a negative alpha, where the next Hessian took
+    # scipy 6,5 s (and then NaN, discarded). The polish now stops at that step, with the answer the old
+    # code gave (here, with E rounded to four decimals, after four steps inside: μ 0,93657511, shape 8,98·10⁷).
+    from likstall.stats import smoothing
+
+    steps = []
+    stop = smoothing._stop_outside_the_model
+
+    def spy(params):
+        steps.append(np.array(params))
+        stop(params)
+
+    monkeypatch.setattr(smoothing, "_stop_outside_the_model", spy)
+    o = np.array([13, 7, 5, 11, 2, 36, 12, 96], dtype=float)
+    e = np.array([10.4003, 11.2632, 6.1178, 8.0351, 3.4131, 32.8919, 11.5496, 110.6541])
+    with np.errstate(all="ignore"), pytest.warns(Warning):  # statsmodels: BFGS's line search gave up
+        mu, shape = smoothing._nb2_fit(o, e)
+    assert steps[-1][-1] <= 0 and all(s[-1] > 0 for s in steps[:-1])  # stopped at the first step outside
+    assert mu == pytest.approx(0.9365751094, rel=1e-8) and shape == pytest.approx(8.980e7, rel=1e-3)
