@@ -294,9 +294,10 @@ class Validator:
         hits = ", ".join(f"CASE WHEN {pnr_hit_sql(stg)} THEN {lit(name)} END" for name, stg in checked)
         return f"CASE WHEN {self._pnr_sql(f)} THEN list_filter([{hits}], x -> x IS NOT NULL) END"
 
-    def _union(self, table: Table, files: list[StagedFile], *, view: str = "", pnr_columns: bool = False) -> None:
+    def _union(self, table: Table, files: list[StagedFile], *, pnr_columns: bool = False) -> None:
         """The rows as read of every file of the table, trimmed, as one view (`stg.u_<table>`): `_pnr` is
-        true for a row with a personnummer in it; with `pnr_columns` it lists the columns instead."""
+        true for a row with a personnummer in it. With `pnr_columns` the view is `stg.w_<table>` and `_pnr`
+        lists the columns instead (for the failed rows' messages)."""
         parts = []
         for f in files:
             cols = ", ".join(
@@ -305,7 +306,8 @@ class Validator:
             )
             pnr = self._pnr_columns_sql(f) if pnr_columns else self._pnr_sql(f)
             parts.append(f"SELECT {lit(f.file)} AS _file, {f.row_expr} AS _row, {cols}, {pnr} AS _pnr FROM {f.stage}")
-        self.con.execute(f"CREATE OR REPLACE VIEW {view or f'stg.u_{table.name}'} AS " + " UNION ALL ".join(parts))
+        view = f"stg.{'w' if pnr_columns else 'u'}_{table.name}"
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS " + " UNION ALL ".join(parts))
 
     # Typing ------------------------------------------------------------------------------------
     def _distinct_values(self, table: Table, rows: int) -> dict[str, dict[str, str] | None]:
@@ -464,7 +466,7 @@ class Validator:
         errors = (f"list_concat(list_filter([{errs}], e -> e IS NOT NULL), "
                   f"list_transform(coalesce(_pnr, []), c -> {pnr}))")
         # The rows as read again, with the columns that hold a personnummer listed (`_pnr_columns_sql`).
-        self._union(table, files, view=f"stg.w_{name}", pnr_columns=True)
+        self._union(table, files, pnr_columns=True)
         failed = (f"(SELECT * FROM stg.w_{name} WHERE (_file, _row) IN "
                   f"(SELECT (_file, _row) FROM stg.c_{name} WHERE _bad))")
         self.con.execute(
