@@ -69,16 +69,25 @@ def test_a_killed_report_leaves_no_half_written_file(demo_run, tmp_path):
     work, key, _ = demo_run
     env = {**os.environ, "LIKSTALL_KEY_FILE": str(key)}
     rng = random.Random(7)
+    # The report from the demo's 2021 release: it starts writing after ≈ 0,6 s and is done after ≈ 3,7 s
+    # (the PDF last). Each kill lands in that stretch: after the output folder appears (the first file is
+    # being written), at a random moment of the next 3 s. (A draft computes for 5 s before it writes the
+    # same files with the same writer; kills at fixed times mostly hit the computing or came too late.)
+    interrupted = 0
     for attempt in range(4):
         out = tmp_path / f"rep{attempt}"
         proc = subprocess.Popen([sys.executable, "-m", "likstall", "rapport", "--db", str(work / "likstall-demo.duckdb"),
-                                 "--year", "2021", "--out", str(out), "--draft"],
+                                 "--year", "2021", "--out", str(out)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        time.sleep(3 + rng.random() * 8)
+        deadline = time.monotonic() + 120
+        while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.random() * 3)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if not out.exists():
             continue
+        interrupted += not (out / "uppfoljning-2021.pdf").exists()  # killed before the last format was done
         for p in out.rglob("*"):
             if not p.is_file() or p.name.startswith("."):
                 continue  # a temporary name is allowed to be partial
@@ -91,3 +100,4 @@ def test_a_killed_report_leaves_no_half_written_file(demo_run, tmp_path):
                 assert zipfile.is_zipfile(p), p
             elif p.suffix == ".csv":
                 assert data.endswith(b"\n"), p
+    assert interrupted, "no kill landed while the report was being written"
