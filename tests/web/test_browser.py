@@ -75,6 +75,9 @@ def browser():
 def logged_in(browser, server, role):
     # axe is injected into the page; bypass_csp lets the test do that without loosening the app's CSP.
     ctx = browser.new_context(bypass_csp=True, accept_downloads=True, viewport={"width": 1280, "height": 900})
+    # axe is loaded into every page of the context as it is created (an init script), not sent over the
+    # wire and added again after each page has loaded: 0,2–0,3 s less per page.
+    ctx.add_init_script(path=str(AXE))
     page = ctx.new_page()
     page.goto(f"{server}/login")
     page.get_by_label("Användarnamn").fill(USERS[role][0])
@@ -85,7 +88,8 @@ def logged_in(browser, server, role):
 
 
 def axe_violations(page) -> list:
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    if not page.evaluate("typeof axe !== 'undefined'"):  # a context made without logged_in
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
     # resultTypes: only the violations are listed in full (axe then keeps one node of each passed or
     # incomplete rule instead of all of them); every rule still runs on every node.
     result = page.evaluate("""async () => await axe.run(document, {runOnly: {type: 'tag',
