@@ -12,6 +12,7 @@ Every intersection of two or more split dimensions is checked: pairs as well as 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import defaultdict
@@ -46,12 +47,21 @@ def check_slivers(res: AttackResult, registry: Registry, relations: list[Relatio
             continue
         names = sorted(dims)
         margins = {d: np.array([values[c] for c in dims[d]], dtype=float) for d in names}
+        largest = {d: float(m.max()) for d, m in margins.items()}
+        smallest = {d: float(m.min()) for d, m in margins.items()}
         for size in range(2, len(names) + 1):
             for subset in itertools.combinations(names, size):
-                # Vectorised over the categories: Σ margins − (k−1)·B and min margins for every combination.
-                grids = np.meshgrid(*[margins[d] for d in subset], indexing="ij")
-                total = sum(grids) - (size - 1) * n_base
-                low = np.minimum.reduce(grids)
+                # A combination needs Σ margins − (k−1)·B ≥ 1 and its smallest margin ≤ T − 1. Where no
+                # combination of these dimensions can have either (most of them: B is large or no margin
+                # is small), none is computed; a release has tens of thousands of such subsets.
+                if (sum(largest[d] for d in subset) - (size - 1) * n_base < 1
+                        or min(smallest[d] for d in subset) > T - 1):
+                    continue
+                # Vectorised over the categories: Σ margins − (k−1)·B and min margins for every combination
+                # (one axis per dimension; np.ix_ broadcasts them to the full grid without copies).
+                parts = np.ix_(*[margins[d] for d in subset])
+                total = sum(parts) - (size - 1) * n_base
+                low = functools.reduce(np.minimum, parts)
                 for idx in zip(*np.nonzero((total >= 1) & (low <= T - 1))):
                     combo = tuple(dims[d][i] for d, i in zip(subset, idx))
                     res.checked_atoms += 1
