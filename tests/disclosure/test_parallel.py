@@ -128,3 +128,19 @@ def test_cell_keys_sent_to_a_process_with_other_string_hashes_are_found_there(tm
         out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "keys.pickle")], capture_output=True,
                              text=True, env={**os.environ, "PYTHONHASHSEED": seed}, check=True).stdout
         assert out.strip() == str(len(keys))
+
+
+def test_cell_keys_sort_the_same_by_their_order_key_as_by_comparison():
+    # The audit sorts with key=CellKey.order (cheaper); the variables' order, and so every LP, must not change.
+    import random
+
+    from likstall.disclosure.keys import CellKey
+
+    rng = random.Random(3)
+    dims = {"district": ["d1", "d10", "d2", "total"], "sex": ["K", "M", "total"], "age_band": ["0-17", "18-24", "65+"],
+            "year": ["2020", "2021", "years:2017-2021"]}
+    keys = [CellKey.of(rng.choice(["victims", "placements", "p"]),
+                       **{d: rng.choice(v) for d, v in rng.sample(sorted(dims.items()), rng.randint(1, 4))})
+            for _ in range(2000)]
+    assert sorted(keys, key=CellKey.order) == sorted(keys)
+    assert sorted(keys, key=CellKey.order) != keys  # the keys were not already in order

@@ -418,7 +418,7 @@ def build_cell_model(registry: Registry, measure: str, status: dict[CellKey, str
                      insider: dict[CellKey, int] | None = None, history: dict[CellKey, HistoryCell] | None = None,
                      known_primary: bool = False) -> Model:
     hist = {k: h for k, h in (history or {}).items() if k.measure == measure}
-    keys = sorted({k for k in registry.values if k.measure == measure} | set(hist))
+    keys = sorted({k for k in registry.values if k.measure == measure} | set(hist), key=CellKey.order)
     pos = {k: i for i, k in enumerate(keys)}
     n = len(keys)
     lb, ub = np.zeros(n), np.full(n, math.inf)
@@ -471,7 +471,7 @@ def build_atom_model(registry: Registry, measure: str, status: dict[CellKey, str
                      known_primary: bool = False) -> Model:
     hist = {k: h for k, h in (history or {}).items() if k.measure == measure}
     universe = registry.universe(measure, extra_cells=list(hist))
-    cells = sorted(k for k in registry.values if k.measure == measure)
+    cells = sorted((k for k in registry.values if k.measure == measure), key=CellKey.order)
     eq_keys, eq_vals, ge_keys, ge_vals, le_keys, le_vals = [], [], [], [], [], []
     for k in cells:
         if status[k] == PUBLISHED:

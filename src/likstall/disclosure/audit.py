@@ -83,7 +83,7 @@ class Neighbourhoods:
     publication has equations of 300 districts, and a set per cell would be quadratic in them)."""
 
     def __init__(self, relations: list[Relation]):
-        keys = sorted({c for r in relations for c in (r.total, *r.members)})
+        keys = sorted({c for r in relations for c in (r.total, *r.members)}, key=CellKey.order)
         self.keys = keys
         self.relations = relations
         self.ids = {k: i for i, k in enumerate(keys)}
@@ -212,7 +212,7 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
         res.notes.append("Ingen tidigare publicering i releaseloggen: S4 är densamma som S1.")
 
     for measure in registry.measures():
-        cells = sorted(k for k in registry.values if k.measure == measure)
+        cells = sorted((k for k in registry.values if k.measure == measure), key=CellKey.order)
         suppressed = [k for k in cells if status[k] in HIDDEN]
         # Cells no table shows join the targets only where they are small (slivers, C2).
         slivers = [k for k in cells if status[k] == OMITTED and 1 <= registry.values[k] <= policy.T - 1]

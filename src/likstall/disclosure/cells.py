@@ -213,7 +213,7 @@ class Registry:
             for k in keys:
                 for i, (d, val) in enumerate(k.coords):
                     siblings[d, k.coords[:i] + k.coords[i + 1:]][val] = k
-            for k in sorted(keys):
+            for k in sorted(keys, key=CellKey.order):
                 for i, (d, val) in enumerate(k.coords):
                     if (d, val) not in partitions:
                         partitions[d, val] = self._partitions(d, val)

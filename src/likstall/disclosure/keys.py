@@ -36,6 +36,13 @@ class CellKey:
         return (CellKey, (self.measure, self.coords))
 
     @staticmethod
+    def order(key: "CellKey") -> tuple:
+        """The sort key of a cell, the order `<` gives (measure, then coordinates): `sorted(cells,
+        key=CellKey.order)` compares these tuples in C instead of calling `__lt__` once per comparison
+        (a release sorts its cells hundreds of times, a million comparisons in a 30-district city)."""
+        return (key.measure, key.coords)
+
+    @staticmethod
     def of(measure: str, **coords: str) -> "CellKey":
         return CellKey(measure, tuple(sorted((k, str(v)) for k, v in coords.items())))
 
