@@ -97,3 +97,19 @@ def test_a_killed_ingests_temporary_folder_is_removed_by_the_next_ingest(tmp_pat
     assert not dead.exists()
     assert alive.exists() and other.exists()
     assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted([alive.name, other.name])  # its own folder is gone too
+
+
+def test_ingests_in_a_process_that_keeps_the_store_open(tmp_path, export):
+    """A notebook that has the store open: each ingest joins that DuckDB instance (it does not start one of
+    its own), so what an ingest attaches for its staging must go with it, or the next ingest fails."""
+    db = tmp_path / "s.duckdb"
+    first = ingest([export], db, extract_date=EXTRACT)
+    con = duckdb.connect(str(db))
+    try:
+        for _ in range(2):
+            again = ingest([export], db, extract_date=EXTRACT)
+            assert again.inserted == again.updated == 0 and again.unchanged == first.inserted
+        assert [r[0] for r in con.execute("SELECT database_name FROM duckdb_databases() WHERE NOT internal").fetchall()] == ["s"]
+        assert con.execute("SELECT count(*) FROM loads").fetchone()[0] == 3  # this connection sees what they wrote
+    finally:
+        con.close()

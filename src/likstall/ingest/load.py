@@ -174,6 +174,12 @@ def ingest(
         # An engine error here is a bug or a resource problem, not a user's data: say so without values.
         raise InputError(f"Inläsningen avbröts av databasmotorn ({type(exc).__name__}); databasen är oförändrad") from None
     finally:
+        # The staging database belongs to the DuckDB instance, not to this connection: a process that keeps
+        # the store open elsewhere shares the instance with this ingest, and the next ingest attaches anew.
+        try:
+            con.execute("DETACH DATABASE IF EXISTS stg")
+        except duckdb.Error:
+            pass
         con.close()
         shutil.rmtree(tmpdir, ignore_errors=True)
 
