@@ -105,10 +105,17 @@ def test_ingests_in_a_process_that_keeps_the_store_open(tmp_path, export):
     db = tmp_path / "s.duckdb"
     first = ingest([export], db, extract_date=EXTRACT)
     con = duckdb.connect(str(db))
+    names = ("temp_directory", "threads", "allocator_bulk_deallocation_flush_threshold", "allocator_flush_threshold")
+    settings = lambda: [con.execute("SELECT current_setting(?)", [n]).fetchone()[0] for n in names]  # noqa: E731
+    memory = lambda: con.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # noqa: E731
     try:
+        mine, my_memory = settings(), memory()
         for _ in range(2):
             again = ingest([export], db, extract_date=EXTRACT)
             assert again.inserted == again.updated == 0 and again.unchanged == first.inserted
+            # The instance's settings are as the notebook had them, not the ingest's (one thread, 1,5 GB, its
+            # private spill folder).
+            assert settings() == mine and memory() == my_memory
         assert [r[0] for r in con.execute("SELECT database_name FROM duckdb_databases() WHERE NOT internal").fetchall()] == ["s"]
         assert con.execute("SELECT count(*) FROM loads").fetchone()[0] == 3  # this connection sees what they wrote
     finally:

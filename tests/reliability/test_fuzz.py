@@ -39,14 +39,26 @@ def store(tmp_path_factory):
     # instance instead of starting its own (≈ 10 ms to start and 5 to close, twice per file with the counts
     # below: a third of a file's time); every ingest still runs in its own connection and transaction, and
     # the counts read what is committed.
-    keeper = duckdb.connect(str(db))
-    _open[db] = keeper
+    _open[db] = duckdb.connect(str(db))
     yield db
-    _open.pop(db)
-    keeper.close()
+    assert_the_file_holds_what_was_seen(db)
+    _open.pop(db).close()
 
 
 _open: dict = {}  # store → the connection that keeps its DuckDB instance open
+
+
+def assert_the_file_holds_what_was_seen(db):
+    """Close the shared instance (its checkpoint writes the log into the file), open the file afresh in a
+    new instance, and find the counts seen through the shared one: what the ingests committed is on disk."""
+    seen = counts(db)
+    _open[db].close()
+    fresh = duckdb.connect(str(db), read_only=True)
+    try:
+        assert tuple(fresh.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES) == seen
+    finally:
+        fresh.close()
+    _open[db] = duckdb.connect(str(db))
 
 
 def counts(db):
@@ -123,6 +135,7 @@ def _shard(n: int):
     def test(store, tmp_path_factory):
         outcomes = Counter()
         files(store, tmp_path_factory, outcomes)
+        assert_the_file_holds_what_was_seen(store)
         # Both ways out are exercised: an ingest that failed on every file (say, on something left behind
         # by the one before) would pass every check above while testing nothing.
         assert outcomes["loaded"] >= 50 and outcomes["rejected"] >= 50, outcomes

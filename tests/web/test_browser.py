@@ -115,6 +115,16 @@ def test_every_page_for_every_role_is_accessible(browser, server, role):
     ctx.close()
 
 
+def test_axe_as_loaded_here_reports_what_it_should(browser, server):
+    """The check above is only as good as axe in these contexts: a page with known faults reports each."""
+    ctx, page = logged_in(browser, server, "lasare")
+    page.goto("data:text/html,<html><body><img src='x.png'><a href='/y'></a>"
+              "<p style='color:%23777;background:%23888'>svag kontrast</p></body></html>")
+    found = {rule for rule, _, _ in axe_violations(page)}
+    assert {"image-alt", "link-name", "color-contrast", "document-title", "html-has-lang"} <= found, found
+    ctx.close()
+
+
 def test_keyboard_reaches_the_skip_link_and_the_menu(browser, server):
     ctx, page = logged_in(browser, server, "analytiker")
     page.keyboard.press("Tab")

@@ -95,9 +95,11 @@ def test_readers_see_old_or_new_never_a_mix(setup):
     import sys
 
     db = app.state.likstall.db
+    reads_before = len(seen)
     p = subprocess.run([sys.executable, "-m", "likstall", "publish", "--db", str(db), "--year", "2021", "--revidera"],
                        capture_output=True, text=True, timeout=900, env=os.environ)
     assert p.returncode == 0, p.stderr
+    assert len(seen) - reads_before >= 20  # the readers read all through the publish (and its commit)
     after = None
     for _ in range(100):  # the server notices the store changed at its next read
         after = city_total(reader, token)
@@ -167,9 +169,11 @@ def test_a_cli_ingest_in_another_process_while_the_server_serves(setup, tmp_path
                                  "--extract-date", "2022-01-31", "--json"], capture_output=True, text=True, env=env,
                                 timeout=300)
         assert city_total(client, token)[0] == old  # loaded, not published
+        reads_before = len(seen)
         publish = subprocess.run([sys.executable, "-m", "likstall", "publish", "--db", str(db), "--year", "2021",
                                   "--revidera"], capture_output=True, text=True, env=env, timeout=900)
         assert publish.returncode == 0, publish.stderr
+        assert len(seen) - reads_before >= 20  # the readers read all through the publish (and its commit)
         deadline = time.monotonic() + 60
         while city_total(client, token)[0] != old + 9 and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -13,6 +13,7 @@ Counting rule: every row read is exactly one of inserted, updated, unchanged or 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -123,10 +124,20 @@ def ingest(
     _check_zeroed_memory()  # before the store is even opened
     con = connect(db, wait=30)  # a running `likstall serve` holds the store only for moments
     tmpdir = make_tmpdir()
+    # The settings below belong to the DuckDB instance, not to this connection. Where this process already
+    # has the store open (a notebook), the ingest joins that instance: they are put back at the end.
+    before = {name: con.execute("SELECT current_setting(?)", [name]).fetchone()[0] for name in _INSTANCE_SETTINGS}
     try:
         _check_key(con, key, db)
         _check_row_hash(con)
-        con.execute(f"SET temp_directory = '{tmpdir}'")
+        try:
+            con.execute(f"SET temp_directory = '{tmpdir}'")
+        except duckdb.Error:
+            raise InputError(
+                "Databasen är redan öppen i den här processen, och DuckDB har redan skrivit över data till disk "
+                "där; inläsningen kan inte få en egen privat mapp för sina mellanlager. Stäng den andra "
+                "anslutningen (eller starta om processen) och läs in igen. Databasen är oförändrad.",
+                rule="store_open") from None
         # DuckDB takes up to 80 % of the machine's memory by default (10 GB for 7 M rows here); with a
         # limit it spills to temp_directory instead, at the same speed in our measurements.
         con.execute("SET memory_limit = ?", [os.environ.get("LIKSTALL_MEMORY_LIMIT", "1500MB")])
@@ -174,14 +185,52 @@ def ingest(
         # An engine error here is a bug or a resource problem, not a user's data: say so without values.
         raise InputError(f"Inläsningen avbröts av databasmotorn ({type(exc).__name__}); databasen är oförändrad") from None
     finally:
-        # The staging database belongs to the DuckDB instance, not to this connection: a process that keeps
-        # the store open elsewhere shares the instance with this ingest, and the next ingest attaches anew.
+        _leave_instance_as_found(con, before)
+        con.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+# Instance-wide settings an ingest changes (`_leave_instance_as_found` puts them back).
+_INSTANCE_SETTINGS = ("temp_directory", "memory_limit", "allocator_bulk_deallocation_flush_threshold",
+                      "allocator_flush_threshold", "threads")
+
+
+def _leave_instance_as_found(con: duckdb.DuckDBPyConnection, before: dict) -> None:
+    """Detach the staging database (it held the rows as read) and restore the instance's settings.
+
+    Both belong to the DuckDB instance: on its own it ends with this connection, but a process that keeps
+    the store open (a notebook) shares its instance with the ingest, and there the next ingest would fail
+    on the staging left behind, or run with this one's memory limit and thread count."""
+    try:
+        con.execute("DETACH DATABASE IF EXISTS stg")
+    except duckdb.Error:
+        # In a transaction that failed, DuckDB refuses the detach until it is rolled back.
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
         try:
             con.execute("DETACH DATABASE IF EXISTS stg")
         except duckdb.Error:
             pass
+    for name, value in before.items():
+        try:
+            if value == _default_setting(name):
+                con.execute(f"RESET {name}")  # exact (DuckDB prints a memory limit rounded, and reads that back lower)
+            else:
+                con.execute(f"SET {name} = ?", [value])
+        except duckdb.Error:
+            pass  # temp_directory once spilled to stays; the next ingest then says so (InputError above)
+
+
+@functools.lru_cache(maxsize=None)
+def _default_setting(name: str):
+    """A setting's default in this process, as DuckDB prints it (from a fresh in-memory instance, once)."""
+    con = duckdb.connect()
+    try:
+        return con.execute("SELECT current_setting(?)", [name]).fetchone()[0]
+    finally:
         con.close()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, key: SecretKey, db) -> None:
