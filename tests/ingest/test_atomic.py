@@ -120,3 +120,25 @@ def test_ingests_in_a_process_that_keeps_the_store_open(tmp_path, export):
         assert con.execute("SELECT count(*) FROM loads").fetchone()[0] == 3  # this connection sees what they wrote
     finally:
         con.close()
+
+
+def test_an_ingest_into_an_instance_that_has_spilled_says_so(tmp_path, export):
+    """DuckDB keeps an instance's spill folder once it has been used, and the ingest spills only to a private
+    folder of its own: into a store this process keeps open, after a query there spilled, it stops with a
+    clear message and leaves the store as it was."""
+    from likstall.errors import InputError
+
+    db = tmp_path / "s.duckdb"
+    ingest([export], db, extract_date=EXTRACT)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("SET memory_limit = '30MB'")
+        con.execute("SET threads = 1")
+        con.execute("SELECT count(*) FROM (SELECT range::VARCHAR || repeat('x', 30) AS x FROM range(2000000) ORDER BY x)")
+        loads = con.execute("SELECT count(*) FROM loads").fetchone()[0]
+        with pytest.raises(InputError, match="redan skrivit över data till disk") as err:
+            ingest([export], db, extract_date=EXTRACT)
+        assert err.value.rule == "store_open"
+        assert con.execute("SELECT count(*) FROM loads").fetchone()[0] == loads
+    finally:
+        con.close()
