@@ -47,6 +47,8 @@ def check_slivers(res: AttackResult, registry: Registry, relations: list[Relatio
             continue
         names = sorted(dims)
         margins = {d: np.array([values[c] for c in dims[d]], dtype=float) for d in names}
+        if any(m.size == 0 for m in margins.values()):
+            continue  # a split without parts has no combinations (and no largest or smallest margin)
         largest = {d: float(m.max()) for d, m in margins.items()}
         smallest = {d: float(m.min()) for d, m in margins.items()}
         for size in range(2, len(names) + 1):
