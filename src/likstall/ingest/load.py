@@ -13,7 +13,6 @@ Counting rule: every row read is exactly one of inserted, updated, unchanged or 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import shutil
@@ -215,22 +214,13 @@ def _leave_instance_as_found(con: duckdb.DuckDBPyConnection, before: dict) -> No
             pass
     for name, value in before.items():
         try:
-            if value == _default_setting(name):
-                con.execute(f"RESET {name}")  # exact (DuckDB prints a memory limit rounded, and reads that back lower)
-            else:
+            # The default back exactly with RESET; SET only where it was something else (DuckDB prints a
+            # memory limit rounded, and a SET of the printed value gives a lower one).
+            con.execute(f"RESET {name}")
+            if con.execute("SELECT current_setting(?)", [name]).fetchone()[0] != value:
                 con.execute(f"SET {name} = ?", [value])
         except duckdb.Error:
             pass  # temp_directory once spilled to stays; the next ingest then says so (InputError above)
-
-
-@functools.lru_cache(maxsize=None)
-def _default_setting(name: str):
-    """A setting's default in this process, as DuckDB prints it (from a fresh in-memory instance, once)."""
-    con = duckdb.connect()
-    try:
-        return con.execute("SELECT current_setting(?)", [name]).fetchone()[0]
-    finally:
-        con.close()
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, key: SecretKey, db) -> None:
