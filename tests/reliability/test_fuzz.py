@@ -36,9 +36,9 @@ def store(tmp_path_factory):
     os.environ["LIKSTALL_KEY_FILE"] = str(root / "secret.key")
     ingest([write_tables(root / "base", base_tables())], db, extract_date=EXTRACT)
     # The store stays open in this process for the module. Each ingest's connection then joins this DuckDB
-    # instance instead of starting its own (≈ 10 ms to start and 5 to close, twice per file with the counts
-    # below: a third of a file's time); every ingest still runs in its own connection and transaction, and
-    # the counts read what is committed.
+    # instance instead of starting its own (≈ 10 ms to start and 5 to close with a checkpoint, twice per file
+    # with the counts below); every ingest still runs in its own connection and transaction, and the counts
+    # read what is committed. The file itself is checked by `assert_the_file_holds_what_was_seen`.
     _open[db] = duckdb.connect(str(db))
     yield db
     assert_the_file_holds_what_was_seen(db)
@@ -55,7 +55,7 @@ def assert_the_file_holds_what_was_seen(db):
     _open[db].close()
     fresh = duckdb.connect(str(db), read_only=True)
     try:
-        assert tuple(fresh.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES) == seen
+        assert _counts_on(fresh) == seen
     finally:
         fresh.close()
     _open[db] = duckdb.connect(str(db))
@@ -64,9 +64,13 @@ def assert_the_file_holds_what_was_seen(db):
 def counts(db):
     con = _open[db].cursor()
     try:
-        return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES)
+        return _counts_on(con)
     finally:
         con.close()
+
+
+def _counts_on(con) -> tuple:
+    return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES)
 
 
 _last_counts: dict = {}  # store → its counts after the last check (a rejected file leaves them as they were)
