@@ -155,21 +155,29 @@ test_generated_files_0, test_generated_files_1, test_generated_files_2, test_gen
 def xlsx_bytes(valid: bool) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>" if valid else "<<<")
+        # A fixed time: the member's timestamp is in the bytes, and the bytes must not change between
+        # the two xdist workers' collections (see the ids below).
+        z.writestr(zipfile.ZipInfo("[Content_Types].xml", date_time=(2021, 1, 1, 0, 0, 0)),
+                   "<Types/>" if valid else "<<<")
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("name,content", [
-    ("cases.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 50),
-    ("cases.xlsx", b"PK\x03\x04" + b"\x00" * 100),
-    ("cases.xlsx", xlsx_bytes(False)),
-    ("cases.parquet", b"PAR1garbagePAR1"),
-    ("cases.csv", ("case_id,person_id,district,opened\n" + "AR-1,P-1,norr," + "9" * (10 * 1024 * 1024) + "\n").encode()),
-    ("cases.csv", (",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join("x" for _ in range(10_000)) + "\n").encode()),
-    ("cases.csv", "case_id;person_id;district;opened;sex\nAR-Z;P-Z;norr;2021-02-30;=HYPERLINK(\"x\")\n".encode("cp1252")),
-    ("cases.csv", "case_id,person_id,district,opened\nAR-Q,P-Q,norr,2021-03-01\n".encode("utf-8")[:-7]),
-    ("placements.csv", b"placement_id,case_id,type,applied,decision,children\nIN-Q,AR-1,shis,2021-01-01,avslag,-3\n"),
-])
+# Named ids: pytest would otherwise spell the bytes out as the test's id (10 MB for one of them), and
+# pytest-xdist stops the whole run when its workers collect different ids.
+BROKEN_FILES = {
+    "png-as-csv": ("cases.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 50),
+    "zip-header-only": ("cases.xlsx", b"PK\x03\x04" + b"\x00" * 100),
+    "xlsx-broken-xml": ("cases.xlsx", xlsx_bytes(False)),
+    "parquet-garbage": ("cases.parquet", b"PAR1garbagePAR1"),
+    "10-mb-cell": ("cases.csv", ("case_id,person_id,district,opened\n" + "AR-1,P-1,norr," + "9" * (10 * 1024 * 1024) + "\n").encode()),
+    "10000-columns": ("cases.csv", (",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join("x" for _ in range(10_000)) + "\n").encode()),
+    "cp1252-formula": ("cases.csv", "case_id;person_id;district;opened;sex\nAR-Z;P-Z;norr;2021-02-30;=HYPERLINK(\"x\")\n".encode("cp1252")),
+    "cut-mid-row": ("cases.csv", "case_id,person_id,district,opened\nAR-Q,P-Q,norr,2021-03-01\n".encode("utf-8")[:-7]),
+    "negative-children": ("placements.csv", b"placement_id,case_id,type,applied,decision,children\nIN-Q,AR-1,shis,2021-01-01,avslag,-3\n"),
+}
+
+
+@pytest.mark.parametrize("name,content", list(BROKEN_FILES.values()), ids=list(BROKEN_FILES))
 def test_hand_made_broken_files(store, tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)
