@@ -5,6 +5,8 @@
 Runs `likstall.ingest` on DATA with the store connection wrapped, so that each `execute` is timed,
 and prints the statements grouped by what they do (the first words of the SQL, numbers and names
 of staging tables folded), slowest first, with the wall time of the whole ingest and the peak RSS.
+A statement during which the process's peak RSS rose gets that new peak in the last column, so the
+statement that set the peak is the one with the largest figure there.
 `--twice` loads the same files a second time into the same store (the re-load: every row unchanged).
 """
 
@@ -30,7 +32,7 @@ class Timed:
         self._times = times
 
     def _timed(self, fn, sql, *args):
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0, peak0 = time.perf_counter(), time.process_time(), _peak_mb()
         try:
             return fn(sql, *args)
         finally:
@@ -38,6 +40,9 @@ class Timed:
             entry[0] += time.perf_counter() - t0
             entry[1] += time.process_time() - c0  # all of the process's threads: less noisy on a shared machine
             entry[2] += 1
+            peak = _peak_mb()
+            if peak > peak0:
+                entry[3] = max(entry[3], peak)
 
     def execute(self, sql, *args):
         return self._timed(self._con.execute, sql, *args)
@@ -47,6 +52,10 @@ class Timed:
 
     def __getattr__(self, name):
         return getattr(self._con, name)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _label(sql: str) -> str:
@@ -80,15 +89,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="likstall-prof-") as d:
         db = a.db or Path(d) / "store.duckdb"
         for run in range(2 if a.twice else 1):
-            times: dict = defaultdict(lambda: [0.0, 0.0, 0])
+            times: dict = defaultdict(lambda: [0.0, 0.0, 0, 0.0])
             wall = profile(a.data, db, times)
-            total = sum(t for t, _, _ in times.values())
-            cpu = sum(c for _, c, _ in times.values())
+            total = sum(v[0] for v in times.values())
+            cpu = sum(v[1] for v in times.values())
             print(f"\nrun {run + 1}: {wall:.1f} s wall, {total:.1f} s in SQL ({cpu:.1f} s CPU), "
                   f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB\n")
-            print("| wall s | CPU s | n | statement |\n|---|---|---|---|")
-            for label, (t, c, n) in sorted(times.items(), key=lambda kv: -kv[1][1])[: a.top]:
-                print(f"| {t:.2f} | {c:.2f} | {n} | `{label}` |")
+            print("| wall s | CPU s | n | statement | peak RSS raised to, MB |\n|---|---|---|---|---|")
+            for label, (t, c, n, peak) in sorted(times.items(), key=lambda kv: -kv[1][1])[: a.top]:
+                print(f"| {t:.2f} | {c:.2f} | {n} | `{label}` | {f'{peak:.0f}' if peak else ''} |")
 
 
 if __name__ == "__main__":
