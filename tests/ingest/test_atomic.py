@@ -99,13 +99,20 @@ def test_a_killed_ingests_temporary_folder_is_removed_by_the_next_ingest(tmp_pat
     assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted([alive.name, other.name])  # its own folder is gone too
 
 
-def test_ingests_in_a_process_that_keeps_the_store_open(tmp_path, export):
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_ingests_in_a_process_that_keeps_the_store_open(tmp_path, export, size, monkeypatch):
     """A notebook that has the store open: each ingest joins that DuckDB instance (it does not start one of
-    its own), so what an ingest attaches for its staging must go with it, or the next ingest fails."""
+    its own), so what an ingest attaches for its staging must go with it, or the next ingest fails. Both
+    kinds of export: a large one (from 1 GB; here by lowering the bound) sets other allocator settings."""
+    from likstall.ingest import load
+
+    if size == "large":
+        monkeypatch.setattr(load, "KEEP_FREED_PAGES_BELOW", 0)
     db = tmp_path / "s.duckdb"
     first = ingest([export], db, extract_date=EXTRACT)
     con = duckdb.connect(str(db))
-    names = ("temp_directory", "threads", "allocator_bulk_deallocation_flush_threshold", "allocator_flush_threshold")
+    names = ("temp_directory", "threads", "allocator_bulk_deallocation_flush_threshold", "allocator_flush_threshold",
+             "allocator_background_threads")
     settings = lambda: [con.execute("SELECT current_setting(?)", [n]).fetchone()[0] for n in names]  # noqa: E731
     memory = lambda: con.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # noqa: E731
     try:
