@@ -5,8 +5,9 @@
 Runs `likstall.ingest` on DATA with the store connection wrapped, so that each `execute` is timed,
 and prints the statements grouped by what they do (the first words of the SQL, numbers and names
 of staging tables folded), slowest first, with the wall time of the whole ingest and the peak RSS.
-A statement during which the process's peak RSS rose gets that new peak in the last column, so the
-statement that set the peak is the one with the largest figure there.
+A statement during which the process's peak RSS rose gets that new peak in the last column; the line
+under the table names the one that set the run's peak (or says it was set outside SQL). The peak is the
+process's: with `--twice` the second run's column shows only what rose above the first run's peak.
 `--twice` loads the same files a second time into the same store (the re-load: every row unchanged).
 """
 
@@ -98,6 +99,11 @@ def main() -> None:
             print("| wall s | CPU s | n | statement | peak RSS raised to, MB |\n|---|---|---|---|---|")
             for label, (t, c, n, peak) in sorted(times.items(), key=lambda kv: -kv[1][1])[: a.top]:
                 print(f"| {t:.2f} | {c:.2f} | {n} | `{label}` | {f'{peak:.0f}' if peak else ''} |")
+            top = max(times.items(), key=lambda kv: kv[1][3])
+            if top[1][3] >= _peak_mb():
+                print(f"\npeak RSS {top[1][3]:.0f} MB set during `{top[0][:80]}`")
+            else:
+                print(f"\npeak RSS {_peak_mb():.0f} MB set outside SQL (the largest during a statement: {top[1][3]:.0f} MB)")
 
 
 if __name__ == "__main__":

@@ -91,15 +91,33 @@ def test_a_release_made_with_workers_is_the_release_made_without(demo_store, tmp
     from likstall.release import make_release, store
     from likstall.store.connection import connect
 
+    # After a release of 2020, so that the one compared is protected jointly with it: its earlier cells go
+    # to the workers as fixed statuses and history (the generated cities' test protects in one process).
+    base = tmp_path / "base.duckdb"
+    shutil.copy(demo_store, base)
+    monkeypatch.setenv("LIKSTALL_WORKERS", "1")
+    make_release(base, 2020, charts=False)
+    from likstall.disclosure import ladder
+
+    delivered, fixed = [], []  # what each worker handed back (None: it failed and was redone here); its fixed cells
+    run_worker = ladder._run_worker
+
+    def recording(job):
+        sub, _policy, sub_fixed, *_ = job
+        fixed.append(len(sub_fixed) if any(n.startswith(ladder.HISTORY_PREFIX) for n in sub.tables) else 0)
+        delivered.append(run_worker(job))
+        return delivered[-1]
+
+    monkeypatch.setattr(ladder, "_run_worker", recording)
     made, drawn = [], []
     for n in ("1", "2"):
         db = tmp_path / f"w{n}.duckdb"
-        shutil.copy(demo_store, db)
+        shutil.copy(base, db)
         monkeypatch.setenv("LIKSTALL_WORKERS", n)
         make_release(db, 2021, charts=n == "2")
         con = connect(db, read_only=True)
         try:
-            rid, pattern = con.execute("SELECT release_id, pattern_sha256 FROM releases").fetchone()
+            rid, pattern = con.execute("SELECT release_id, pattern_sha256 FROM releases WHERE year = 2021").fetchone()
             content = store.load_content(con, rid)
             made.append((pattern, store.content_digest(content)))
             drawn.append(set(content.get("svg", {})))
@@ -107,6 +125,8 @@ def test_a_release_made_with_workers_is_the_release_made_without(demo_store, tmp
             con.close()
     assert made[0] == made[1]
     assert drawn == [set(), {"sv", "en"}]
+    assert delivered and None not in delivered  # the workers did the protecting, not the fallback
+    assert max(fixed) > 0  # and they were sent the 2020 release's tables and its cells' statuses
 
 
 def test_cell_keys_sent_to_a_process_with_other_string_hashes_are_found_there(tmp_path):

@@ -155,15 +155,15 @@ test_generated_files_0, test_generated_files_1, test_generated_files_2, test_gen
 def xlsx_bytes(valid: bool) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        # A fixed time: the member's timestamp is in the bytes, and the bytes must not change between
-        # the two xdist workers' collections (see the ids below).
+        # A fixed time: the same bytes in every run (the member's timestamp is in them; they were once part
+        # of the test id, see below).
         z.writestr(zipfile.ZipInfo("[Content_Types].xml", date_time=(2021, 1, 1, 0, 0, 0)),
                    "<Types/>" if valid else "<<<")
     return buf.getvalue()
 
 
 # Named ids: pytest would otherwise spell the bytes out as the test's id (10 MB for one of them), and
-# pytest-xdist stops the whole run when its workers collect different ids.
+# pytest-xdist stops the whole run when its workers collect different ids (a zip's write time did that).
 BROKEN_FILES = {
     "png-as-csv": ("cases.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 50),
     "zip-header-only": ("cases.xlsx", b"PK\x03\x04" + b"\x00" * 100),

@@ -155,8 +155,10 @@ def ingest(
             # And jemalloc's background threads (DuckDB's documented setting) hand freed pages back to the
             # kernel while the ingest goes on, instead of keeping them until a foreground thread gets round
             # to it: the pages a finished statement freed are then not still resident when the next one
-            # fills its memory. 10 M + 10 M rows: peak RSS 2 203–2 421 → 1 918–1 944 MB (three runs each),
-            # the same time within this machine's noise (110–132 s against 116–124 s; docs/performance.md).
+            # fills its memory. 10 M + 10 M rows: peak RSS 2 201–2 421 → 1 918–1 957 MB (four runs each),
+            # time 0–5 % more (docs/performance.md §7). The threads are process-wide: where another DuckDB
+            # instance of this process closes meanwhile (the web server's own connections), DuckDB turns
+            # them off again, and only the peak is higher; the zeroing of memory (heap.py) is separate.
             con.execute("SET allocator_background_threads = true")
         if size < ONE_THREAD_BELOW:
             # Small exports (a city's month or year) go faster on one thread: DuckDB's tasks cost more

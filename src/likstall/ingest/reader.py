@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from ..contract.columns import TABLES
 from ..errors import InputError
@@ -204,9 +205,6 @@ class Reader:
 
     # -- XLSX ----------------------------------------------------------------------------
     def _read_xlsx(self, path: Path) -> list[StagedFile]:
-        # Imported here, for workbooks only: pyarrow adds ≈ 40 MB to every ingest process's memory and
-        # 0,1 s to its start, and a CSV or Parquet export never needs it.
-        import pyarrow as pa
         from python_calamine import CalamineWorkbook
 
         display = safe_name(path.name)
