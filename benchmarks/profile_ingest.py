@@ -7,7 +7,9 @@ and prints the statements grouped by what they do (the first words of the SQL, n
 of staging tables folded), slowest first, with the wall time of the whole ingest and the peak RSS.
 A statement during which the process's peak RSS rose gets that new peak in the last column; the line
 under the table names the one that set the run's peak (or says it was set outside SQL). The peak is the
-process's: with `--twice` the second run's column shows only what rose above the first run's peak.
+process's: with `--twice` the second run's column shows only what rose above the first run's peak. Labels
+fold similar statements (the five `read_csv` are one line), so the line names a group; the statements'
+parameters are never printed (some are key material).
 `--twice` loads the same files a second time into the same store (the re-load: every row unchanged).
 """
 
@@ -91,6 +93,7 @@ def main() -> None:
         db = a.db or Path(d) / "store.duckdb"
         for run in range(2 if a.twice else 1):
             times: dict = defaultdict(lambda: [0.0, 0.0, 0, 0.0])
+            start_peak = _peak_mb()
             wall = profile(a.data, db, times)
             total = sum(v[0] for v in times.values())
             cpu = sum(v[1] for v in times.values())
@@ -100,7 +103,9 @@ def main() -> None:
             for label, (t, c, n, peak) in sorted(times.items(), key=lambda kv: -kv[1][1])[: a.top]:
                 print(f"| {t:.2f} | {c:.2f} | {n} | `{label}` | {f'{peak:.0f}' if peak else ''} |")
             top = max(times.items(), key=lambda kv: kv[1][3])
-            if top[1][3] >= _peak_mb():
+            if _peak_mb() <= start_peak:
+                print(f"\npeak RSS not raised in this run (still {start_peak:.0f} MB from before it)")
+            elif top[1][3] >= _peak_mb():
                 print(f"\npeak RSS {top[1][3]:.0f} MB set during `{top[0][:80]}`")
             else:
                 print(f"\npeak RSS {_peak_mb():.0f} MB set outside SQL (the largest during a statement: {top[1][3]:.0f} MB)")

@@ -97,16 +97,15 @@ def test_a_release_made_with_workers_is_the_release_made_without(demo_store, tmp
     shutil.copy(demo_store, base)
     monkeypatch.setenv("LIKSTALL_WORKERS", "1")
     make_release(base, 2020, charts=False)
-    from likstall.disclosure import ladder
-
     delivered, fixed = [], []  # what each worker handed back (None: it failed and was redone here); its fixed cells
     run_worker = ladder._run_worker
 
     def recording(job):
         sub, _policy, sub_fixed, *_ = job
         fixed.append(len(sub_fixed) if any(n.startswith(ladder.HISTORY_PREFIX) for n in sub.tables) else 0)
-        delivered.append(run_worker(job))
-        return delivered[-1]
+        result = run_worker(job)  # two threads call this at once: keep this call's own result
+        delivered.append(result)
+        return result
 
     monkeypatch.setattr(ladder, "_run_worker", recording)
     made, drawn = [], []
