@@ -97,18 +97,18 @@ def main() -> None:
             wall = profile(a.data, db, times)
             total = sum(v[0] for v in times.values())
             cpu = sum(v[1] for v in times.values())
-            print(f"\nrun {run + 1}: {wall:.1f} s wall, {total:.1f} s in SQL ({cpu:.1f} s CPU), "
-                  f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB\n")
+            peak = _peak_mb()
+            print(f"\nrun {run + 1}: {wall:.1f} s wall, {total:.1f} s in SQL ({cpu:.1f} s CPU), peak RSS {peak:.0f} MB\n")
             print("| wall s | CPU s | n | statement | peak RSS raised to, MB |\n|---|---|---|---|---|")
-            for label, (t, c, n, peak) in sorted(times.items(), key=lambda kv: -kv[1][1])[: a.top]:
-                print(f"| {t:.2f} | {c:.2f} | {n} | `{label}` | {f'{peak:.0f}' if peak else ''} |")
-            top = max(times.items(), key=lambda kv: kv[1][3])
-            if _peak_mb() <= start_peak:
+            for label, (t, c, n, raised) in sorted(times.items(), key=lambda kv: -kv[1][1])[: a.top]:
+                print(f"| {t:.2f} | {c:.2f} | {n} | `{label}` | {f'{raised:.0f}' if raised else ''} |")
+            top_label, top = max(times.items(), key=lambda kv: kv[1][3])
+            if peak <= start_peak:
                 print(f"\npeak RSS not raised in this run (still {start_peak:.0f} MB from before it)")
-            elif top[1][3] >= _peak_mb():
-                print(f"\npeak RSS {top[1][3]:.0f} MB set during `{top[0][:80]}`")
+            elif top[3] >= peak:
+                print(f"\npeak RSS {top[3]:.0f} MB set during `{top_label[:80]}`")
             else:
-                print(f"\npeak RSS {_peak_mb():.0f} MB set outside SQL (the largest during a statement: {top[1][3]:.0f} MB)")
+                print(f"\npeak RSS {peak:.0f} MB set outside SQL (the largest during a statement: {top[3]:.0f} MB)")
 
 
 if __name__ == "__main__":

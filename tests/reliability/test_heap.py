@@ -62,12 +62,12 @@ if background:
     import duckdb
     keep = duckdb.connect()
     keep.execute("SET allocator_background_threads = true")
-    on, size = ctypes.c_bool(False), ctypes.c_size_t(1)
-    lib.duckdb_je_mallctl(b"background_thread", ctypes.byref(on), ctypes.byref(size), None, ctypes.c_size_t(0))
-    assert on.value, "jemalloc's background threads are not on"
-    decay, size = ctypes.c_ssize_t(0), ctypes.c_size_t(ctypes.sizeof(ctypes.c_ssize_t))
-    assert lib.duckdb_je_mallctl(b"opt.dirty_decay_ms", ctypes.byref(decay), ctypes.byref(size), None,
-                                 ctypes.c_size_t(0)) == 0
+    def mallctl(name, value):  # read one of jemalloc's values into `value`
+        size = ctypes.c_size_t(ctypes.sizeof(value))
+        assert lib.duckdb_je_mallctl(name, ctypes.byref(value), ctypes.byref(size), None, ctypes.c_size_t(0)) == 0, name
+        return value.value
+    assert mallctl(b"background_thread", ctypes.c_bool(False)), "jemalloc's background threads are not on"
+    decay_ms = mallctl(b"opt.dirty_decay_ms", ctypes.c_ssize_t(0))
 lib.duckdb_je_malloc.restype = ctypes.c_void_p
 lib.duckdb_je_malloc.argtypes = [ctypes.c_size_t]
 lib.duckdb_je_free.argtypes = [ctypes.c_void_p]
@@ -81,7 +81,7 @@ for n in (100, 4096, 40_000, 256 * 1024, 1 << 20, 6 << 20, 16 << 20):  # up to p
         # Past the thread cache the freed pages wait for a purge; after the dirty decay time the background
         # thread has purged them lazily (MADV_FREE): they are not yet the kernel's and still hold their bytes
         # (without zero:true all of them come back), the case the threads add.
-        time.sleep(max(decay.value, 0) / 1000 + 0.5)
+        time.sleep(max(decay_ms, 0) / 1000 + 0.5)
     q = lib.duckdb_je_malloc(n)
     found += ctypes.string_at(q, n).count(b"A")
 print(found)

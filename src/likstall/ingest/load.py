@@ -125,7 +125,7 @@ def ingest(
     tmpdir = make_tmpdir()
     # The settings below belong to the DuckDB instance, not to this connection. Where this process already
     # has the store open (a notebook), the ingest joins that instance: they are put back at the end.
-    before = {name: con.execute("SELECT current_setting(?)", [name]).fetchone()[0] for name in _INSTANCE_SETTINGS}
+    before = {name: _setting(con, name) for name in _INSTANCE_SETTINGS}
     try:
         _check_key(con, key, db)
         _check_row_hash(con)
@@ -222,13 +222,19 @@ def _leave_instance_as_found(con: duckdb.DuckDBPyConnection, before: dict) -> No
             pass
     for name, value in before.items():
         try:
+            if _setting(con, name) == value:
+                continue  # one this ingest left alone (the allocator's, on the other path)
             # The default back exactly with RESET; SET only where it was something else (DuckDB prints a
             # memory limit rounded, and a SET of the printed value gives a lower one).
             con.execute(f"RESET {name}")
-            if con.execute("SELECT current_setting(?)", [name]).fetchone()[0] != value:
+            if _setting(con, name) != value:
                 con.execute(f"SET {name} = ?", [value])
         except duckdb.Error:
             pass  # temp_directory once spilled to stays; the next ingest then says so (InputError above)
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str):
+    return con.execute("SELECT current_setting(?)", [name]).fetchone()[0]
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, key: SecretKey, db) -> None:
