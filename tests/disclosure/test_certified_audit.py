@@ -5,15 +5,17 @@ already fails without an insider is not repeated (same verdict, same failing cel
 fail in many ways (primary
 suppression only), on half-protected and on fully protected patterns, fast and full, zeros visible and
 protected, with and without a release history; and every interval the certified audit records lies
-inside the exact one.
+inside the exact one. The same holds for a full audit that goes on from the fast audit's models (as the
+suppression loop runs them), which needs fewer LPs than one from scratch.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from likstall.disclosure import attacker
 from likstall.disclosure.attacker import PRIMARY, PUBLISHED, HistoryCell
-from likstall.disclosure.audit import run_attack
+from likstall.disclosure.audit import BaseModels, run_attack
 from likstall.disclosure.policy import Policy
 from likstall.disclosure.secondary import _Protector, protect
 
@@ -48,23 +50,59 @@ def patterns(reg, policy):
 @pytest.mark.slow  # the exact audit of 12 patterns each: the full run (CI), not the quick run
 @pytest.mark.parametrize("zeros", ["visible", "protected"])
 @pytest.mark.parametrize("seed", [3, 11])
-def test_certified_audit_has_the_exact_verdict(seed, zeros):
+def test_certified_audit_has_the_exact_verdict(seed, zeros, monkeypatch):
     reg = random_publication(seed, 10)
     policy = Policy(max_suppressed_share=0.9, zeros=zeros)
-    compared = 0
+    lps = [0]
+    solve = attacker.Model._lp
+
+    def counted(self, *args, **kw):
+        lps[0] += 1
+        return solve(self, *args, **kw)
+
+    monkeypatch.setattr(attacker.Model, "_lp", counted)
+
+    def lps_of(audit):
+        before = lps[0]
+        return audit(), lps[0] - before
+
+    compared, fresh_lps, kept_lps = 0, 0, 0
     for name, status in patterns(reg, policy).items():
         for fast in (True, False):
             exact = run_attack(reg, status, policy, fast=fast)
-            quick = run_attack(reg, status, policy, fast=fast, certify=True)
-            assert_same_verdict(quick, exact, (name, fast))
-            for scen, cells in quick.bounds.items():
-                for k, b in cells.items():
-                    e = exact.bounds[scen][k]
-                    assert e.lo <= b.lo and b.hi <= e.hi, (name, fast, scen, k.label(), (b.lo, b.hi), (e.lo, e.hi))
-                    compared += 1
+            quick, n = lps_of(lambda: run_attack(reg, status, policy, fast=fast, certify=True))
+            audits = [("fresh", quick)]
+            if not fast:
+                # As the suppression loop runs them: the fast audit, then the full one on its models.
+                models = BaseModels()
+                run_attack(reg, status, policy, fast=True, certify=True, models=models)
+                kept, m = lps_of(lambda: run_attack(reg, status, policy, certify=True, models=models))
+                audits.append(("kept models", kept))
+                fresh_lps, kept_lps = fresh_lps + n, kept_lps + m
+            for how, audit in audits:
+                assert_same_verdict(audit, exact, (name, fast, how))
+                for scen, cells in audit.bounds.items():
+                    for k, b in cells.items():
+                        e = exact.bounds[scen][k]
+                        assert e.lo <= b.lo and b.hi <= e.hi, (name, fast, how, scen, k.label(), (b.lo, b.hi), (e.lo, e.hi))
+                        compared += 1
             if name == "primary only":
                 assert exact.findings  # the comparison must include failing audits, not only passes
     assert compared > 100
+    assert kept_lps < fresh_lps, (kept_lps, fresh_lps)  # the kept models are used, not rebuilt
+
+
+def test_kept_models_belong_to_one_pattern():
+    reg = random_publication(3, 10)
+    policy = Policy(max_suppressed_share=0.9)
+    status = protect(reg, policy).status
+    measure = next(iter(reg.measures()))
+    models = BaseModels()
+    model = models.get(reg, measure, status, policy)
+    assert models.get(reg, measure, dict(status), policy) is model  # an equal pattern: the same model
+    shown = next(k for k, s in status.items() if s == PUBLISHED and k.measure == measure)
+    assert models.get(reg, measure, {**status, shown: "secondary"}, policy) is not model
+    assert models.get(reg, measure, status, Policy(max_suppressed_share=0.9, zeros="protected")) is not model
 
 
 def test_certified_audit_has_the_exact_verdict_with_a_release_history():

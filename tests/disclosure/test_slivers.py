@@ -79,19 +79,38 @@ def test_the_sliver_check_finds_what_the_definition_finds(seed):
     relations = reg.relations()
     assert reg.cell_model_is_exact("v") and _bases(reg, relations, "v")  # the check applies, with bases to check
     totals = {"primary only": 0, "protected": 0}
+    lps = {False: 0, True: 0}
     for zeros in ("visible", "protected"):
         policy = Policy(zeros=zeros, max_suppressed_share=0.9)
         primary = {k: (PRIMARY if policy.is_primary(v) else PUBLISHED) for k, v in reg.values.items()}
         for name, status in (("primary only", primary), ("protected", protect(reg, policy).status)):
-            model = build_model(reg, "v", status, policy)
-            res = AttackResult()
-            check_slivers(res, reg, relations, "v", model, policy, "S1")
-            expected, checked = plain_slivers(reg, relations, "v", model, policy)
-            assert res.checked_atoms == checked, (seed, zeros, name)
-            assert [(f.cells, f.lo, f.hi) for f in res.findings] == expected, (seed, zeros, name)
+            expected, checked = plain_slivers(reg, relations, "v", build_model(reg, "v", status, policy), policy)
+            for seen in (False, True):
+                model = build_model(reg, "v", status, policy)
+                if seen:  # as in the audit: points found by earlier LPs, which let the check skip some LPs
+                    model.track([k for k in reg.values if status[k] != PUBLISHED])
+                    model.feasible_points(8)
+                calls = count_lps(model)
+                res = AttackResult()
+                check_slivers(res, reg, relations, "v", model, policy, "S1")
+                assert res.checked_atoms == checked, (seed, zeros, name, seen)
+                assert [(f.cells, f.lo, f.hi) for f in res.findings] == expected, (seed, zeros, name, seen)
+                lps[seen] += calls[0]
             totals[name] += checked
     # The comparison covers combinations that needed the LPs, not only ones the shortcuts skip.
     assert totals["primary only"] > 0 and totals["protected"] > 0, totals
+    assert lps[True] < lps[False], lps  # the seen points settled some combinations
+
+
+def count_lps(model) -> list[int]:
+    """Count the model's sliver LPs (min_linear and max_min) from now on."""
+    calls = [0]
+    for name in ("min_linear", "max_min"):
+        def counted(*args, _solve=getattr(model, name), **kw):
+            calls[0] += 1
+            return _solve(*args, **kw)
+        setattr(model, name, counted)
+    return calls
 
 
 def test_a_sliver_pinned_by_its_margins_is_found():

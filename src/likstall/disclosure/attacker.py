@@ -135,6 +135,8 @@ class Model:
     def track(self, keys: list[CellKey]) -> None:
         """Record the values of these targets in every solution from now on (see `seen`)."""
         keys = [k for k in keys if k not in self.constants]
+        if list(getattr(self, "_track_pos", ())) == keys:
+            return  # already tracked (a model kept from an earlier audit): its points are points of this model
         rows, cols = [], []
         for i, k in enumerate(keys):
             idx = np.asarray(self.target(k), dtype=np.int64)
@@ -180,6 +182,16 @@ class Model:
         if getattr(self, "_track_M", None) is None:
             return np.empty((0, 0))
         return self._points[:, : self._n_points]
+
+    def values_at_points(self, keys) -> np.ndarray | None:
+        """Each key's value (a row) at every point seen since `track` (a column); None when there are no
+        points or a key is neither known exactly nor tracked."""
+        pts = self.points()
+        pos = getattr(self, "_track_pos", {})
+        if not pts.shape[1] or any(k not in self.constants and k not in pos for k in keys):
+            return None
+        return np.array([np.full(pts.shape[1], self.constants[k]) if k in self.constants else pts[pos[k]]
+                         for k in keys])
 
     def points_integral(self) -> np.ndarray:
         """Which of `points()` came from whole-number solutions."""

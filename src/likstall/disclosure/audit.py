@@ -105,6 +105,27 @@ class Neighbourhoods:
         return cells[cells != i]
 
 
+class BaseModels:
+    """The attacker's base model of each measure for one suppression pattern, kept from one audit to the next.
+
+    The suppression loop audits a pattern fast and, once that passes, in full: the same pattern, so the
+    same polytope per measure. Kept, the model gives the full audit the fast one's HiGHS basis and the
+    points its LPs found (each a point of that polytope), and most cells are certified without being
+    solved again. A different pattern (or registry or policy) starts afresh."""
+
+    def __init__(self):
+        self._of: tuple | None = None
+        self._models: dict[str, object] = {}
+
+    def get(self, registry: Registry, measure: str, status: dict[CellKey, str], policy: Policy):
+        if self._of is None or self._of[0] is not registry or self._of[1] != policy or self._of[2] != status:
+            self._of = (registry, policy, dict(status))
+            self._models = {}
+        if measure not in self._models:
+            self._models[measure] = build_model(registry, measure, status, policy)
+        return self._models[measure]
+
+
 def _refine(refine: float, kind: str, policy: Policy) -> float:
     """When the LP interval is narrower than this, integer programming gets the exact integer bounds.
 
@@ -184,7 +205,7 @@ def _certified(model, key: CellKey, kind: str, v: int, policy: Policy, refine_be
 def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *,
                history: dict[CellKey, HistoryCell] | None = None, relations: list[Relation] | None = None,
                check_atoms: bool = True, insider: bool = True, s3: bool = True, fast: bool = False,
-               certify: bool = False) -> AttackResult:
+               certify: bool = False, models: BaseModels | None = None) -> AttackResult:
     """Every scenario and criterion over the whole publication (and its history). Findings empty = PASS.
 
     fast=True (used inside the suppression loop) skips the integer refinement, the atom checks and
@@ -194,18 +215,29 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
     certify=True gives the same verdict with far fewer LPs: a cell whose range over the solutions
     already found passes every criterion is not solved for (`_certified`). Its recorded interval is
     then that seen range — a part of the exact interval — so the audit command, which prints
-    intervals, does not certify.
+    intervals, does not certify. Nor does it run S3, whose intervals are only for the record (it
+    cannot fail: the publication does not show which cells are primary), and certifying keeps none.
+
+    models: base models kept from an earlier audit of the same pattern (`BaseModels`; the verdict is the
+    same, with fewer LPs).
     """
     if fast:
         check_atoms, s3 = False, False
+    if certify:
+        s3 = False
     res = AttackResult()
     relations = relations if relations is not None else registry.relations()
     history = {k: h for k, h in (history or {}).items()}
     refine = 0 if fast else 2 * policy.T
     nb = Neighbourhoods(relations)
     res.scenarios_run = ["S0", "S1", "S2"] + (["S3"] if s3 else []) + (["S4"] if history else [])
-    res.notes.append("S3 (vilka celler som är primära är känt) redovisas men underkänner inte: alla undertryckta "
-                     "celler har samma symbol, så den kunskapen finns inte i det publicerade.")
+    if s3:
+        res.notes.append("S3 (vilka celler som är primära är känt) redovisas men underkänner inte: alla undertryckta "
+                         "celler har samma symbol, så den kunskapen finns inte i det publicerade.")
+    else:
+        res.notes.append("S3 (vilka celler som är primära är känt) ingår inte här: alla undertryckta celler har samma "
+                         "symbol, så den kunskapen finns inte i det publicerade och kan inte underkänna. "
+                         "`likstall audit` redovisar S3:s intervall.")
     if not policy.zeros_visible:
         res.notes.append("Nollor skyddas: S1 (alla undertryckta ≥ 1) gäller inte; S0 körs med undre gräns 0.")
     if not history:
@@ -217,7 +249,8 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
         # Cells no table shows join the targets only where they are small (slivers, C2).
         slivers = [k for k in cells if status[k] == OMITTED and 1 <= registry.values[k] <= policy.T - 1]
         aliases = Aliases([r for r in relations if r.total.measure == measure], status, registry.values)
-        base = build_model(registry, measure, status, policy)
+        base = models.get(registry, measure, status, policy) if models is not None \
+            else build_model(registry, measure, status, policy)
         scenario = "S1" if policy.zeros_visible else "S0"
         res.bounds.setdefault(scenario, {})
         prior = _prior_model(registry, measure, status, policy)

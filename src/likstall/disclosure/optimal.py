@@ -38,7 +38,7 @@ import highspy
 import numpy as np
 
 from .attacker import AttackResult, HistoryCell, _new_highs
-from .audit import run_attack
+from .audit import BaseModels, run_attack
 from .cells import CellKey, Registry, Relation
 from .keys import HIDDEN, OMITTED, PRIMARY, PUBLISHED, SECONDARY, row_level
 from .policy import Policy
@@ -348,9 +348,10 @@ def protect_optimal(registry: Registry, policy: Policy | None = None, *,
             break
         status = prob.pattern(y)
         audit = None
+        models = BaseModels()  # the full audit goes on from the fast one's models (the same pattern)
         for fast in (True, False):
             audit = run_attack(registry, status, policy, history=history, relations=pr.relations,
-                               check_atoms=check_atoms, fast=fast, certify=True)
+                               check_atoms=check_atoms, fast=fast, certify=True, models=models)
             if _fixable(audit) or audit.findings:
                 break
         fixable = _fixable(audit)

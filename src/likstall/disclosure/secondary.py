@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .attacker import AttackResult, Finding, HistoryCell
-from .audit import Aliases, run_attack
+from .audit import Aliases, BaseModels, run_attack
 from .cells import CellKey, Registry, Relation
 from .keys import HIDDEN, OMITTED, PRIMARY, PUBLISHED, SECONDARY, is_city_total, row_level
 from .policy import Policy
@@ -286,6 +286,7 @@ def protect(registry: Registry, policy: Policy | None = None, *, history: dict[C
     audit = None
     final = False
     previous, unchanged = None, 0
+    models = BaseModels()  # the full audit of a pattern goes on from its fast audit's models
     while iterations < max_iterations:
         iterations += 1
         while pr.relation_pass():
@@ -297,7 +298,7 @@ def protect(registry: Registry, policy: Policy | None = None, *, history: dict[C
         # Fast audits steer the loop; once one passes, the full audit (integer refinement, slivers,
         # wider insider reach, S3) decides, and its findings are fixed the same way.
         audit = run_attack(registry, pr.status, policy, history=history, relations=pr.relations,
-                           check_atoms=check_atoms, fast=not final, certify=True)
+                           check_atoms=check_atoms, fast=not final, certify=True, models=models)
         fixable = [f for f in audit.findings if f.cell is not None and f.criterion not in ("U1", "C9")]
         if not fixable:
             if final:

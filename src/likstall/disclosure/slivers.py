@@ -67,10 +67,20 @@ def check_slivers(res: AttackResult, registry: Registry, relations: list[Relatio
                 for idx in zip(*np.nonzero((total >= 1) & (low <= T - 1))):
                     combo = tuple(dims[d][i] for d, i in zip(subset, idx))
                     res.checked_atoms += 1
+                    # The points the attacker's LPs have found so far are admissible tables: one where the
+                    # combination is below 1 bounds its minimum below 1 too, and one where every part is at
+                    # least T bounds the maximum of the smallest part above T − 1. Either settles the
+                    # combination without its own LP (the verdict is the LPs' own).
+                    seen = model.values_at_points((*combo, base))
+                    if seen is not None and math.ceil((seen[:-1].sum(axis=0) - (size - 1) * seen[-1]).min() - 1e-7) < 1:
+                        continue
                     coef = {c: 1.0 for c in combo}
                     coef[base] = coef.get(base, 0.0) - (size - 1)
                     lo = model.min_linear(coef)
                     if not math.isfinite(lo) or math.ceil(lo - 1e-7) < 1:
+                        continue
+                    seen = model.values_at_points(combo)  # min_linear's solution is one more point
+                    if seen is not None and math.floor(seen.min(axis=0).max() + 1e-7) > T - 1:
                         continue
                     hi = model.max_min(list(combo))
                     if math.isfinite(hi) and math.floor(hi + 1e-7) <= T - 1:
