@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from likstall.disclosure.attacker import PRIMARY, PUBLISHED, AttackResult, build_model
+from likstall.disclosure.audit import BaseModels, run_attack
 from likstall.disclosure.cells import TOTAL, CellKey, CountTable, Registry
 from likstall.disclosure.policy import Policy
 from likstall.disclosure.slivers import _bases, check_slivers
@@ -79,7 +81,7 @@ def test_the_sliver_check_finds_what_the_definition_finds(seed):
     relations = reg.relations()
     assert reg.cell_model_is_exact("v") and _bases(reg, relations, "v")  # the check applies, with bases to check
     totals = {"primary only": 0, "protected": 0}
-    lps = {False: 0, True: 0}
+    lps = {False: Counter(), True: Counter()}
     for zeros in ("visible", "protected"):
         policy = Policy(zeros=zeros, max_suppressed_share=0.9)
         primary = {k: (PRIMARY if policy.is_primary(v) else PUBLISHED) for k, v in reg.values.items()}
@@ -95,22 +97,45 @@ def test_the_sliver_check_finds_what_the_definition_finds(seed):
                 check_slivers(res, reg, relations, "v", model, policy, "S1")
                 assert res.checked_atoms == checked, (seed, zeros, name, seen)
                 assert [(f.cells, f.lo, f.hi) for f in res.findings] == expected, (seed, zeros, name, seen)
-                lps[seen] += calls[0]
+                lps[seen].update(calls)
             totals[name] += checked
     # The comparison covers combinations that needed the LPs, not only ones the shortcuts skip.
     assert totals["primary only"] > 0 and totals["protected"] > 0, totals
-    assert lps[True] < lps[False], lps  # the seen points settled some combinations
+    # Each of the two shortcuts settled some combinations: fewer of both LPs with the seen points.
+    assert all(lps[True][n] < lps[False][n] for n in ("min_linear", "max_min")), lps
 
 
-def count_lps(model) -> list[int]:
-    """Count the model's sliver LPs (min_linear and max_min) from now on."""
-    calls = [0]
+def count_lps(model) -> Counter:
+    """Count the model's sliver LPs, min_linear and max_min, from now on."""
+    calls = Counter()
     for name in ("min_linear", "max_min"):
-        def counted(*args, _solve=getattr(model, name), **kw):
-            calls[0] += 1
+        def counted(*args, _solve=getattr(model, name), _name=name, **kw):
+            calls[_name] += 1
             return _solve(*args, **kw)
         setattr(model, name, counted)
     return calls
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_audit_on_kept_models_finds_the_exact_audits_slivers(seed):
+    """The shortcuts with the points an audit really has (its sweeps, intervals and insiders' pushes), as the
+    suppression loop runs it: the fast audit, then the full one on the same models. Its slivers are the exact
+    audit's, on patterns with pinned slivers and on protected ones."""
+    reg = split_registry(seed)
+    found = 0
+    for zeros in ("visible", "protected"):
+        policy = Policy(zeros=zeros, max_suppressed_share=0.9)
+        primary = {k: (PRIMARY if policy.is_primary(v) else PUBLISHED) for k, v in reg.values.items()}
+        for name, status in (("primary only", primary), ("protected", protect(reg, policy).status)):
+            exact = run_attack(reg, status, policy)
+            models = BaseModels()
+            run_attack(reg, status, policy, fast=True, certify=True, models=models)
+            kept = run_attack(reg, status, policy, certify=True, models=models)
+            slivers = [sorted((f.cells, f.lo, f.hi) for f in res.findings if f.cells) for res in (kept, exact)]
+            assert slivers[0] == slivers[1], (zeros, name)
+            assert kept.checked_atoms == exact.checked_atoms and kept.passed == exact.passed, (zeros, name)
+            found += len(slivers[1])
+    assert found  # the comparison includes pinned slivers, not only their absence
 
 
 def test_a_sliver_pinned_by_its_margins_is_found():

@@ -135,8 +135,11 @@ class Model:
     def track(self, keys: list[CellKey]) -> None:
         """Record the values of these targets in every solution from now on (see `seen`)."""
         keys = [k for k in keys if k not in self.constants]
-        if list(getattr(self, "_track_pos", ())) == keys:
-            return  # already tracked (a model kept from an earlier audit): its points are points of this model
+        if getattr(self, "_track_M", None) is not None and list(self._track_pos) == keys:
+            # Already tracked: a base model kept from an earlier audit of the same pattern (`audit.BaseModels`).
+            # Its points are points of this model and stay. (`track` is called on the outer model only, never
+            # inside `rebounded`, where the points of the looser outer polytope would not belong.)
+            return
         rows, cols = [], []
         for i, k in enumerate(keys):
             idx = np.asarray(self.target(k), dtype=np.int64)

@@ -237,7 +237,7 @@ def run_attack(registry: Registry, status: dict[CellKey, str], policy: Policy, *
     else:
         res.notes.append("S3 (vilka celler som är primära är känt) ingår inte här: alla undertryckta celler har samma "
                          "symbol, så den kunskapen finns inte i det publicerade och kan inte underkänna. "
-                         "`likstall audit` redovisar S3:s intervall.")
+                         "`likstall audit` kör S3.")
     if not policy.zeros_visible:
         res.notes.append("Nollor skyddas: S1 (alla undertryckta ≥ 1) gäller inte; S0 körs med undre gräns 0.")
     if not history:

@@ -11,8 +11,8 @@
    Each problem is fixed by suppressing the *smallest* published non-zero cell of that equation
    (never a city total), until no equation has a problem. C10 (a row's whole mass in one small
    category) is met by the small-total rule, not here.
-4. Attacker loop: the full audit (all scenarios) runs; every cell it can still pin down gets a
-   complement in one of its equations; repeat until the audit passes.
+4. Attacker loop: the audit runs (every scenario that can fail: S3 cannot, see `run_attack`); every
+   cell it can still pin down gets a complement in one of its equations; repeat until the audit passes.
 A complement is the cell that creates the fewest new lone suppressed cells in its other equations
 (so suppression does not cascade through linked tables), then the smallest, then by cell key:
 the same input always gives the same pattern.
@@ -296,7 +296,8 @@ def protect(registry: Registry, policy: Policy | None = None, *, history: dict[C
             # futile audits (a national release spent minutes on them) are skipped and the ladder lifts it.
             return Protection(pr.status, pr.stuck_result(), iterations, pr.relations, pr.because, stuck=True)
         # Fast audits steer the loop; once one passes, the full audit (integer refinement, slivers,
-        # wider insider reach, S3) decides, and its findings are fixed the same way.
+        # wider insider reach) decides, and its findings are fixed the same way. It goes on from the fast
+        # audit's models (`models`: the same pattern).
         audit = run_attack(registry, pr.status, policy, history=history, relations=pr.relations,
                            check_atoms=check_atoms, fast=not final, certify=True, models=models)
         fixable = [f for f in audit.findings if f.cell is not None and f.criterion not in ("U1", "C9")]

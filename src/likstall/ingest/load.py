@@ -184,7 +184,7 @@ def ingest(
                 validator.empty_accepted(TABLES[name])
         _drop_raw_staging(con)
         say("Skriver", 0.9)
-        result = _commit(con, staged, by_table, extract, key, ignored, synthetic=is_synthetic(paths))
+        result = _commit(con, db, staged, by_table, extract, key, ignored, synthetic=is_synthetic(paths))
         result.seconds = round(time.perf_counter() - t0, 3)
         say("Klart", 1.0)
         return result
@@ -247,7 +247,8 @@ def _settings(con: duckdb.DuckDBPyConnection) -> dict:
     return dict(zip(_INSTANCE_SETTINGS, row))
 
 
-def _check_key(con: duckdb.DuckDBPyConnection, key: SecretKey, db) -> None:
+def _check_key(con: duckdb.DuckDBPyConnection, key: SecretKey, db) -> str | None:
+    """Refuse a key other than the one the store was made with; the stored fingerprint (None before the first load)."""
     stored = get_meta(con, "key_fingerprint")
     if stored is not None and stored != key.fingerprint:
         raise InputError(
@@ -255,6 +256,7 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: SecretKey, db) -> None:
             f"{key.source}. Samma person skulle få olika pseudonymer; inläsningen avbryts.",
             rule="wrong_key",
         )
+    return stored
 
 
 def _check_row_hash(con: duckdb.DuckDBPyConnection) -> None:
@@ -286,7 +288,7 @@ def _drop_raw_staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE stg.c_cases DROP COLUMN IF EXISTS _k")
 
 
-def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: list[str], *,
+def _commit(con, db, staged, by_table, extract: dt.date, key: SecretKey, ignored: list[str], *,
             synthetic: bool = False) -> IngestResult:
     rows_read = sum(s.rows for s in staged)
     counts = {
@@ -369,8 +371,10 @@ def _commit(con, staged, by_table, extract: dt.date, key: SecretKey, ignored: li
             [load_id, started, extract, json.dumps(files_info, ensure_ascii=False), rows_read, inserted, updated,
              unchanged, quarantined, json.dumps(by_rule, ensure_ascii=False), __version__],
         )
-        if get_meta(con, "key_fingerprint") != key.fingerprint:  # the first load (`_check_key` refuses another key)
-            con.execute("INSERT OR REPLACE INTO main.meta VALUES ('key_fingerprint', ?)", [key.fingerprint])
+        # Checked again inside the transaction: another ingest in this process (a shared DuckDB instance) may have
+        # loaded since the check at the start. Written on the store's first load only.
+        if _check_key(con, key, db) is None:
+            con.execute("INSERT INTO main.meta VALUES ('key_fingerprint', ?)", [key.fingerprint])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -387,5 +391,6 @@ _LOAD_META = ["load_id", "extract_date", "first_load_id", "first_extract_date"]
 
 def _store_columns(con, name: str) -> list[str]:
     # The columns of an empty result: the catalogue functions (duckdb_columns(), and information_schema
-    # over it) cost 1,5–6 ms a call, this a fraction of one. `name` is one of the store's own tables.
+    # over it) cost 1,5–6 ms a call, this a fraction of one. `name` is one of the store's own tables (a TEMP
+    # table of that name would shadow it, here as in the INSERT that follows; the ingest's own are _-prefixed).
     return [d[0] for d in con.execute(f'SELECT * FROM main."{name}" LIMIT 0').description]
