@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,10 +40,13 @@ def test_sigkill_during_ingest_leaves_store_as_before_or_complete(tmp_path):
     db = tmp_path / "s.duckdb"
     ingest([first], db, extract_date=EXTRACT)
     before = snapshot(db)
+    assert not db.with_name(db.name + ".wal").exists()  # closed and checkpointed: the file is the whole store
+    pristine = tmp_path / "pristine.duckdb"  # the store before the second load, byte for byte
+    shutil.copy(db, pristine)
 
     # How long a full second ingest takes, on a copy, to aim the kills inside it.
     ref_db = tmp_path / "ref.duckdb"
-    ingest([first], ref_db, extract_date=EXTRACT)
+    shutil.copy(pristine, ref_db)
     t0 = time.perf_counter()
     ingest([second], ref_db, extract_date=EXTRACT)
     duration = time.perf_counter() - t0
@@ -68,11 +72,10 @@ def test_sigkill_during_ingest_leaves_store_as_before_or_complete(tmp_path):
             assert state == after, f"half-written store after kill at {delay:.2f}s: {state}"
             outcomes.append("after")
             # Back to the state before the second load, so every kill tests the same transaction.
-            db.unlink()
             wal = db.with_name(db.name + ".wal")
             if wal.exists():
                 wal.unlink()
-            ingest([first], db, extract_date=EXTRACT)
+            shutil.copy(pristine, db)
             assert snapshot(db) == before
     assert "before" in outcomes
 
