@@ -4,14 +4,16 @@ Every published count table is a sum of these atoms, so every margin equals the 
 cells and the disclosure attacker sees the same structure the tables have. Definitions:
 
 - known victims in year Y: persons with a case opened in Y. A person with several cases in the
-  year is counted once, with the district, sex, age band and target group of the first case
-  opened (then the lowest case key), so districts add up to the city;
+  year is counted once, with the district, sex, age band, target group and flags of the first
+  case opened, so districts add up to the city. Cases opened the same day are ordered by those
+  attributes themselves (district code, sex, ...), not by their pseudonyms: a pseudonym's order
+  depends on the secret key, and the same data must give the same numbers under any key;
 - applications in year Y: placement applications with `applied` in Y, by district of the case,
   type, decision and the case's target group;
 - placements in year Y: granted placements that started in Y, by district, type, referring
   unit and the case's target group (trend tables use every year up to Y);
 - persons placed in year Y: persons with a granted skyddat-boende placement started in Y, in the
-  district of their first such placement.
+  district of their first such placement (on the same day: the lowest district code).
 Missing codes are counted as "okänd" (unknown) so nothing falls out of a total.
 """
 
@@ -29,10 +31,15 @@ FLAG_MEASURES = {
     "freda_risk_assessment": "victims_freda_risk_assessment",
 }
 
-_PERSON_YEAR = """
+# Ties (cases opened the same day) are broken on every attribute a count reads, then on the case key,
+# which can then no longer change a count: with the key first, one run's district or sex depended on
+# the secret key (a 13-district city published 230 or 231 women in a district, run by run).
+_COUNTED = ("district", "sex", "age_band", "target_group", *FLAG_MEASURES)
+_PERSON_YEAR = f"""
     SELECT * FROM (
         SELECT c.*, year(c.opened) AS year,
-               row_number() OVER (PARTITION BY c.person_key, year(c.opened) ORDER BY c.opened, c.case_key) AS k
+               row_number() OVER (PARTITION BY c.person_key, year(c.opened)
+                                  ORDER BY c.opened, {', '.join(f'c.{a}' for a in _COUNTED)}, c.case_key) AS k
         FROM cases c WHERE year(c.opened) BETWEEN ? AND ?
     ) WHERE k = 1
 """
@@ -73,7 +80,7 @@ def placements(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) 
 def persons_placed(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
     return con.execute(
         """SELECT district, count(*) AS n FROM (
-               SELECT c.district, row_number() OVER (PARTITION BY c.person_key ORDER BY p.start, p.placement_key) AS k
+               SELECT c.district, row_number() OVER (PARTITION BY c.person_key ORDER BY p.start, c.district, p.placement_key) AS k
                FROM placements p JOIN cases c USING (case_key)
                WHERE p.decision = 'beviljad' AND p.type = 'skyddat_boende' AND year(p.start) = ?
            ) WHERE k = 1 GROUP BY ALL ORDER BY ALL""",
