@@ -35,6 +35,13 @@ def tied_export() -> dict[str, list[dict]]:
                           "district": district, "sex": sex, "opened": "2021-04-01"})
             placements.append({**tables["placements"][0], "placement_id": f"IN-T{i}-{district}", "case_id": case_id,
                                "applied": "2021-04-02", "decided": "2021-04-02", "start": "2021-04-03", "end": ""})
+    for i in range(PERSONS):
+        # Same day, same district and sex: the cases differ only in a flag and the target group, which
+        # are counted too (victims with an interpreter need, victims by target group).
+        for flag, group in (("nej", "sexuellt_vald"), ("ja", "vald_i_nara_relation")):
+            cases.append({**copy.deepcopy(template), "case_id": f"AR-F{i}-{flag}", "person_id": f"P-F{i}",
+                          "district": "soder", "opened": "2021-04-01", "interpreter_needed": flag,
+                          "target_group": group})
     tables["cases"] += cases
     tables["placements"] += placements
     return tables
@@ -66,5 +73,8 @@ def test_same_day_ties_do_not_depend_on_the_key(export, tmp_path, monkeypatch):
     # The rule itself: on the same day the lowest district code ("norr" < "soder"), whatever the key.
     tied = victims_a[victims_a.age_band == "25-44"]
     by_district = tied.groupby("district")["n"].sum().to_dict()
-    assert by_district.get("norr", 0) >= PERSONS and by_district.get("soder", 0) == 0, by_district
+    assert by_district.get("norr", 0) >= PERSONS and by_district.get("soder", 0) == PERSONS, by_district
+    # Those differing only in the flag: the lowest value first (false before true).
+    flagged = tied[(tied.district == "soder") & (tied.target_group != "hedersrelaterat")]
+    assert flagged.interpreter_needed.sum() == 0 and flagged.n.sum() == PERSONS, flagged
     assert dict(zip(placed_a.district, placed_a.n)) == {"norr": PERSONS + 1}  # and P-1's own placement

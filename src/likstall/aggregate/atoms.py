@@ -6,8 +6,9 @@ cells and the disclosure attacker sees the same structure the tables have. Defin
 - known victims in year Y: persons with a case opened in Y. A person with several cases in the
   year is counted once, with the district, sex, age band, target group and flags of the first
   case opened, so districts add up to the city. Cases opened the same day are ordered by those
-  attributes themselves (district code, sex, ...), not by their pseudonyms: a pseudonym's order
-  depends on the secret key, and the same data must give the same numbers under any key;
+  attributes themselves, each lowest first (the lowest district code, then "K" before "M", and
+  so on), not by their pseudonyms: a pseudonym's order depends on the secret key, and the same
+  data must give the same numbers under any key. The convention is arbitrary but fixed;
 - applications in year Y: placement applications with `applied` in Y, by district of the case,
   type, decision and the case's target group;
 - placements in year Y: granted placements that started in Y, by district, type, referring
@@ -33,7 +34,8 @@ FLAG_MEASURES = {
 
 # Ties (cases opened the same day) are broken on every attribute a count reads, then on the case key,
 # which can then no longer change a count: with the key first, one run's district or sex depended on
-# the secret key (a 13-district city published 230 or 231 women in a district, run by run).
+# the secret key (a 13-district city published 230 or 231 women in a district, run by run). Keep this
+# list and the columns `victims` reads together: a counted column missing here lets the key decide again.
 _COUNTED = ("district", "sex", "age_band", "target_group", *FLAG_MEASURES)
 _PERSON_YEAR = f"""
     SELECT * FROM (
