@@ -3,7 +3,8 @@
 Ten or twelve digits, optionally with a separator before the last four (Unicode digits count too:
 full-width digits are digits). The separator may be any dash a keyboard, a word processor or a
 copy from a PDF produces: hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash,
-horizontal bar, minus sign, small and full-width hyphen-minus; or a plus (100 years or older);
+horizontal bar, minus sign, small and full-width hyphen-minus; or a plus (100 years or older), also
+small or full-width;
 with or without spaces around it. Invisible characters (zero-width space and joiners, soft
 hyphen, BOM) are removed before matching, so that they cannot split a number. The import's own
 rule (`ingest/validate.py`) does the same in SQL.
@@ -15,7 +16,8 @@ import re
 
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
-PNR_IN_TEXT = re.compile(rf"(?<!\d)(\d{{2}})?\d{{6}}\s*[{DASHES}+]?\s*\d{{4}}(?!\d)")
+PLUSES = "+\ufe62\uff0b"
+PNR_IN_TEXT = re.compile(rf"(?<!\d)(\d{{2}})?\d{{6}}\s*[{DASHES}{PLUSES}]?\s*\d{{4}}(?!\d)")
 
 
 def contains_personnummer(text: str) -> bool:
@@ -25,3 +27,17 @@ def contains_personnummer(text: str) -> bool:
 def mask_personnummer(text: str) -> str:
     """The text with every personnummer-shaped run replaced by [dolt] (invisible characters dropped)."""
     return PNR_IN_TEXT.sub("[dolt]", INVISIBLE.sub("", text or ""))
+
+
+# The same characters for DuckDB's regular expressions (RE2), used by the import's rule and by the person key's
+# normalisation. RE2's \s is ASCII only, hence the Unicode space separators (\p{Zs}: no-break space, thin space...).
+SQL_ZERO_WIDTH = r"\x{200B}-\x{200F}\x{2060}\x{FEFF}\x{00AD}"
+SQL_SEPARATORS = r"\-+\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE62}\x{FE63}\x{FF0B}\x{FF0D}"
+SQL_SPACES = r"\s\p{Zs}"
+# Digits of other scripts a personnummer arrives in (full-width from East Asian input methods, Arabic-Indic and
+# Extended Arabic-Indic), and the ASCII digits they stand for: the person key maps them before hashing.
+OTHER_DIGITS = "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19" \
+    "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669" \
+    "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+ASCII_DIGITS = "0123456789" * 3
+

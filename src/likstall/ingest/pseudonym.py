@@ -20,6 +20,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..contract.personnummer import ASCII_DIGITS, OTHER_DIGITS, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH
 from ..errors import LikstallError
 
 _BLOCK = 64  # SHA-256 block size in bytes
@@ -104,11 +105,21 @@ def trim_sql(x: str) -> str:
     return f"CASE WHEN {x} LIKE ' %' OR {x} LIKE '% ' OR strlen({x}) <> length({x}) THEN trim({x}) ELSE {x} END"
 
 
+def _braced(sql: str) -> str:
+    return sql.replace("{", "{{").replace("}", "}}")
+
+
+# The separators, spaces and invisible characters a personnummer can be written with (contract/personnummer.py)
+# go, and digits of other scripts become ASCII digits, before the form is recognised.
+_PNR_DIGITS = _braced(
+    f"translate(regexp_replace(PLACEHOLDER, '[{SQL_SPACES}{SQL_SEPARATORS}{SQL_ZERO_WIDTH}]', '', 'g'), "
+    f"'{OTHER_DIGITS}', '{ASCII_DIGITS}')").replace("PLACEHOLDER", "{x}")
 PNR_SQL_NORMALISE = (
     # A personnummer written with or without century or separator gives the same pseudonym:
-    # 19800101-1234, 198001011234, 800101-1234 and 8001011234 all become 8001011234.
-    "CASE WHEN regexp_full_match(regexp_replace({x}, '[\\s+-]', '', 'g'), '(19|20)?[0-9]{{10}}') "
-    "THEN right(regexp_replace({x}, '[\\s+-]', '', 'g'), 10) ELSE upper({trimmed}) END"
+    # 19800101-1234, 198001011234, 800101-1234, 800101–1234 (en dash), 800101 1234 (no-break space),
+    # ８００１０１－１２３４ (full-width) and 8001011234 all become 8001011234.
+    f"CASE WHEN regexp_full_match({_PNR_DIGITS}, '(19|20)?[0-9]{{{{10}}}}') "
+    f"THEN right({_PNR_DIGITS}, 10) ELSE upper({{trimmed}}) END"
 )
 
 # A necessary condition for the regular expressions above: a value that starts with an ASCII letter

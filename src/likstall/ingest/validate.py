@@ -12,8 +12,8 @@ No Python runs per row, and a table is read as few times as the rules allow (doc
    and only of those;
 4. duplicates within the load (on the pseudonymised key), and for placements the case that must
    exist; rows that failed anything are then deleted from `c_<table>`, which leaves the accepted.
-Raw values stay in the in-memory `stg` catalog; messages never quote a person key and only
-quote a value when it cannot be a personnummer.
+Raw values stay in the in-memory `stg` catalog; messages never quote a person key, and quote a
+bad value only when it is a short code-like value that many rows share (`shown_value_sql`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ..contract.codes import BOOL_FALSE, BOOL_TRUE, SWEDISH_LABELS, alias_rows
+from ..contract.personnummer import SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH
 from ..contract.columns import AGE_BANDS, BOOL, CODE, DATE, FLAG_COLUMNS, INT, NUMBER, TABLES, Table
 from ..errors import InputError
 from ..store.schema import data_columns, row_hash_sql
@@ -31,14 +32,19 @@ from .mapping import Mapping
 from .pseudonym import CASE, PLACEMENT, id_key_sql, person_key_sql, trim_sql
 from .reader import StagedFile
 
-ZERO_WIDTH = r"[\x{200B}-\x{200F}\x{2060}\x{FEFF}\x{00AD}]"
-# 10 or 12 digits (any script's digits), optionally with - or + before the last four, not part of a longer number.
-PNR_PATTERN = r"(^|[^\p{Nd}])(\p{Nd}{2})?\p{Nd}{6}\s*[-+]?\s*\p{Nd}{4}([^\p{Nd}]|$)"
+ZERO_WIDTH = f"[{SQL_ZERO_WIDTH}]"
+# The separators and spaces a personnummer is written with (contract/personnummer.py). Not chr(31), which joins
+# a row's columns for the check (`Validator._pnr_sql`).
+PNR_SEPARATORS, PNR_SPACES = SQL_SEPARATORS, SQL_SPACES
+# 10 or 12 digits (any script's digits), optionally with a separator before the last four, not part of a longer number.
+PNR_PATTERN = (rf"(^|[^\p{{Nd}}])(\p{{Nd}}{{2}})?\p{{Nd}}{{6}}[{PNR_SPACES}]*[{PNR_SEPARATORS}]?[{PNR_SPACES}]*"
+               rf"\p{{Nd}}{{4}}([^\p{{Nd}}]|$)")
 # A necessary condition for PNR_PATTERN after the zero-width characters are removed: ten digits with
-# nothing but zero-width characters between them, except whitespace and one - or + before the last
+# nothing but zero-width characters between them, except spaces and one separator before the last
 # four. Checked on the text as read, it spares almost every row the removal and the exact pattern.
 _ZW = ZERO_WIDTH[1:-1]
-PNR_CANDIDATE = rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{5}}[\s{_ZW}]*[-+]?[\s{_ZW}]*\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{3}}"
+PNR_CANDIDATE = (rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{5}}[{PNR_SPACES}{_ZW}]*[{PNR_SEPARATORS}]?[{PNR_SPACES}{_ZW}]*"
+                 rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{3}}")
 EARLIEST_DATE = dt.date(1990, 1, 1)
 
 
@@ -52,11 +58,21 @@ def norm_sql(x: str) -> str:
     return f"trim(regexp_replace(lower(strip_accents(trim({x}))), '[^a-z0-9+]+', '_', 'g'), '_')"
 
 
-def shown_value_sql(x: str) -> str:
-    """Quote a bad value in a message only when it is short and has no run of four digits."""
+# A bad value is quoted in its message only when it is short, has fewer than four digits and no control or
+# invisible characters, and occurs in at least this many rows of its column in the load: a code the export
+# spells its own way (which the message then helps to map), not a name or a note about one person that an
+# export error put in a code column (those are never written to the quarantine).
+QUOTE_FROM_ROWS = 5
+
+
+def shown_value_sql(x: str, table: str, column: str) -> str:
+    """SQL: ' ("value")' for a value that may be quoted (see QUOTE_FROM_ROWS), else ''. Needs
+    `stg.common_<table>` (`Validator._distinct_values`)."""
     return (
-        f"CASE WHEN length({x}) <= 30 AND NOT regexp_matches({x}, '\\p{{Nd}}{{4}}') "
-        f"AND NOT regexp_matches({x}, '[\\x00-\\x1f]') THEN ' (\"' || {x} || '\")' ELSE '' END"
+        f"CASE WHEN length({x}) <= 30 AND length(regexp_replace({x}, '[^\\p{{Nd}}]', '', 'g')) < 4 "
+        f"AND NOT regexp_matches({x}, '[\\p{{Cc}}\\p{{Cf}}]') "
+        f"AND EXISTS (SELECT 1 FROM stg.common_{table} k WHERE k.col = {lit(column)} AND k.v = {x}) "
+        f"THEN ' (\"' || {x} || '\")' ELSE '' END"
     )
 
 
@@ -111,15 +127,17 @@ def column_rules(table: Table, extract: dt.date) -> list[Rule]:
         if c.kind == CODE:
             if c.codes == "district":
                 out.append(Rule(c.name, "unknown_district", unparsed,
-                                lit(f"Stadsdelen i kolumnen {c.name} finns inte i referensdata") + f" || {shown_value_sql(raw)}"))
+                                lit(f"Stadsdelen i kolumnen {c.name} finns inte i referensdata")
+                                + f" || {shown_value_sql(raw, table.name, c.name)}"))
             else:
                 allowed = ", ".join(SWEDISH_LABELS[c.codes])
                 out.append(Rule(c.name, "invalid_code", unparsed,
-                                lit(f"Okänd kod i kolumnen {c.name}") + f" || {shown_value_sql(raw)} || "
+                                lit(f"Okänd kod i kolumnen {c.name}") + f" || {shown_value_sql(raw, table.name, c.name)} || "
                                 + lit(f"; tillåtna: {allowed}")))
         elif c.kind == BOOL:
             out.append(Rule(c.name, "invalid_code", unparsed,
-                            lit(f"Kolumnen {c.name} ska vara ja/nej (1/0, true/false)") + f" || {shown_value_sql(raw)}"))
+                            lit(f"Kolumnen {c.name} ska vara ja/nej (1/0, true/false)")
+                            + f" || {shown_value_sql(raw, table.name, c.name)}"))
         elif c.kind == DATE:
             out.append(Rule(c.name, "invalid_date", unparsed,
                             lit(f"Ogiltigt datum i kolumnen {c.name}") + f" || {date_value_sql(raw)}"))
@@ -129,8 +147,7 @@ def column_rules(table: Table, extract: dt.date) -> list[Rule]:
                             lit(f"Datumet i kolumnen {c.name} ligger före {EARLIEST_DATE}")))
         elif c.kind in (INT, NUMBER):
             out.append(Rule(c.name, "invalid_number", unparsed,
-                            lit(f"Kolumnen {c.name} ska vara {'ett heltal' if c.kind == INT else 'ett tal'}")
-                            + f" || {shown_value_sql(raw)}"))
+                            lit(f"Kolumnen {c.name} ska vara {'ett heltal' if c.kind == INT else 'ett tal'}")))
             if c.minimum == 0:
                 out.append(Rule(c.name, "negative_value", f"{v} < 0", lit(f"Kolumnen {c.name} får inte vara negativ")))
             elif c.minimum is not None:
@@ -176,14 +193,15 @@ GROUPING_SETS_FROM_ROWS = 100_000
 
 
 def distinct_values_sql(source: str, cols: list[str], rows: int) -> str:
-    """SELECT col, v: each distinct non-NULL value v of each column r_<col> of `source`."""
+    """SELECT col, v, n: each distinct non-NULL value v of each column r_<col> of `source`, in n rows."""
     raws = [f"r_{c}" for c in cols]
     if rows < GROUPING_SETS_FROM_ROWS:
         pairs = ", ".join(f"{{'col': {lit(c)}, 'v': {r}}}" for c, r in zip(cols, raws))
-        return f"SELECT DISTINCT p.col, p.v FROM (SELECT unnest([{pairs}]) AS p FROM {source}) WHERE p.v IS NOT NULL"
+        return (f"SELECT p.col, p.v, count(*) AS n FROM (SELECT unnest([{pairs}]) AS p FROM {source}) "
+                f"WHERE p.v IS NOT NULL GROUP BY ALL")
     which = "CASE " + " ".join(f"WHEN GROUPING({r}) = 0 THEN {lit(c)}" for r, c in zip(raws, cols)) + " END"
-    return (f"SELECT col, v FROM (SELECT {which} AS col, coalesce({', '.join(raws)}) AS v FROM {source} "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({r})' for r in raws)})) WHERE v IS NOT NULL")
+    return (f"SELECT col, v, n FROM (SELECT {which} AS col, coalesce({', '.join(raws)}) AS v, count(*) AS n "
+            f"FROM {source} GROUP BY GROUPING SETS ({', '.join(f'({r})' for r in raws)})) WHERE v IS NOT NULL")
 
 
 class Validator:
@@ -256,6 +274,7 @@ class Validator:
         for n in range(self._lookups):
             self.con.execute(f"DROP TABLE IF EXISTS stg.lk{n}")
         self.con.execute("DROP TABLE IF EXISTS stg.person_map")
+        self.con.execute(f"DROP TABLE IF EXISTS stg.common_{table.name}")
         if table.name == "cases":
             self._cases_accepted = True
         if table.name == "districts":
@@ -317,6 +336,8 @@ class Validator:
         if not cols:
             return {}
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE _distinct AS {distinct_values_sql(f'stg.u_{table.name}', cols, rows)}")
+        self.con.execute(f"CREATE OR REPLACE TABLE stg.common_{table.name} AS "
+                         f"SELECT col, v FROM _distinct WHERE n >= {QUOTE_FROM_ROWS}")
         counts = dict(self.con.execute("SELECT col, count(*) FROM _distinct GROUP BY col").fetchall())
         out: dict[str, dict[str, str] | None] = {c: ({} if counts.get(c, 0) <= self.MAX_DISTINCT else None) for c in cols}
         small = [c for c in cols if out[c] is not None and counts.get(c)]

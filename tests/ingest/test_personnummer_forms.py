@@ -1,0 +1,78 @@
+"""Every way a personnummer is written is recognised, in SQL as in Python, and gives one pseudonym.
+
+Exports are typed, pasted from Word or PDF and passed through East Asian or Arabic input methods: the
+separator before the last four digits can be any dash (en dash, minus sign, full-width hyphen), the spaces
+no-break or thin, and the digits full-width or Arabic-Indic. The import's rule in SQL
+(`ingest/validate.py`) must see all of them, as the Python twin (`contract/personnummer.py`) does for
+names and messages, and the person key must normalise them to the same ten digits. All numbers here are
+generated and belong to no one.
+"""
+
+from __future__ import annotations
+
+import random
+
+import duckdb
+
+from likstall.contract.personnummer import DASHES, PLUSES, contains_personnummer
+from likstall.ingest.pseudonym import person_norm_sql
+from likstall.ingest.validate import pnr_hit_sql
+
+SEPARATORS = [d for d in DASHES.replace("\\", "")] + list(PLUSES)
+SPACES = [" ", "\u00a0", "\u2009", "\u202f", "\u3000"]
+INVISIBLE = ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
+ARABIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+PERSIAN = str.maketrans("0123456789", "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9")
+
+
+def _spellings(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """(ten-digit form, a spelling of it) pairs: century or not, any separator and spaces, any digits."""
+    out = []
+    for _ in range(n):
+        ten = f"{rng.randint(0, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 9999):04d}"
+        head, tail = (rng.choice(["19", "20"]) if rng.random() < 0.4 else "") + ten[:6], ten[6:]
+        sep = rng.choice(["", *SEPARATORS])
+        around = rng.choice(["", *SPACES]) if sep else ""
+        text = head + around + sep + around + tail
+        if rng.random() < 0.3:
+            text = text.translate(rng.choice([FULL_WIDTH, ARABIC, PERSIAN]))
+        if rng.random() < 0.2:
+            at = rng.randint(1, len(text) - 1)
+            text = text[:at] + rng.choice(INVISIBLE) + text[at:]
+        out.append((ten, text))
+    return out
+
+
+def test_sql_finds_every_spelling_python_finds_and_no_more():
+    rng = random.Random(7)
+    spelled = [t for _, t in _spellings(rng, 3000)]
+    # And text around them, near misses (a digit short, a letter inside) and ordinary ids.
+    values = spelled + [f"ring {t} i dag" for t in spelled[:300]] + [t[:-1] for t in spelled[:300]] \
+        + [t[:4] + "x" + t[4:] for t in spelled[:300]] + ["AR-B-00000001", "P-2021-000123", "2021-03-04", "1234 567"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS x", [values])
+    sql = [r[0] for r in con.execute(f"SELECT {pnr_hit_sql('x')} FROM v ORDER BY rowid").fetchall()]
+    python = [contains_personnummer(v) for v in values]
+    assert sql == python
+    assert all(sql[:len(spelled)]) and sum(sql) >= len(spelled) + 300  # every spelling, also inside text
+
+
+def test_every_spelling_of_one_personnummer_gives_the_ten_digit_form():
+    pairs = _spellings(random.Random(8), 3000)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS ten, unnest(?::VARCHAR[]) AS x",
+                [[t for t, _ in pairs], [x for _, x in pairs]])
+    wrong, odd = con.execute(
+        f"SELECT count_if(({person_norm_sql('x')}) <> ten), count_if(x <> ten AND NOT regexp_full_match(x, '[0-9+-]+')) "
+        "FROM v").fetchone()
+    assert wrong == 0 and odd > 1000  # and most spellings were more than ASCII digits and a hyphen
+
+
+def test_ids_that_are_not_personnummer_keep_their_form():
+    ids = ["P-B-00000001", "p-12", "Ärende 7", "12345", "AB 800101", "1234567890123"]
+    con = duckdb.connect()
+    got = [r[0] for r in con.execute(
+        f"SELECT {person_norm_sql('x')} FROM (SELECT unnest(?::VARCHAR[]) AS x, generate_subscripts(?::VARCHAR[], 1) AS i) "
+        "ORDER BY i", [ids, ids]).fetchall()]
+    assert got == [i.upper() for i in ids]
