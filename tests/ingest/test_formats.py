@@ -125,6 +125,27 @@ def test_missing_required_column_rejects_the_file_and_leaves_store_unchanged(tmp
     assert (_count(db, "cases"), _count(db, "loads")) == before
 
 
+def test_a_file_without_its_header_row_is_refused_without_printing_its_first_row(tmp_path):
+    # The first row of a file without a header is a record: its id and any name must not reach the message.
+    folder = tmp_path / "e"
+    folder.mkdir()
+    (folder / "cases.csv").write_text("AR-77,Anna Andersson,norr,2021-03-01,,K,1985\n"
+                                      "AR-78,P-78,norr,2021-03-02,,K,1986\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        ingest([folder / "cases.csv"], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    msg = str(exc.value)
+    assert "cases.csv" in msg and "rubrikrad" in msg
+    assert "Anna" not in msg and "AR-77" not in msg
+
+
+def test_a_header_row_with_some_unknown_names_is_listed(tmp_path, export):
+    t = copy.deepcopy(base_tables())
+    for row in t["placements"]:
+        row["beslut_typ"] = row.pop("decision")
+    with pytest.raises(InputError, match="Rubriker i filen: .*beslut_typ"):
+        ingest([write_tables(tmp_path / "bad", t)], tmp_path / "s.duckdb", extract_date=EXTRACT)
+
+
 @pytest.mark.parametrize("content,match", [
     (b"\x00\x01\x02binary\xff\xfe", "ingen textfil"),
     (b"", "tom"),

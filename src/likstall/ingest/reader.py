@@ -123,9 +123,16 @@ class Reader:
                 columns[canon] = f"c{i}"
         missing = [c for c in t.required if c not in columns]
         if missing:
+            # The first row is listed only when it looks like a header row: a file without one has a record
+            # there (ids, names), which must not be printed. A third of its cells named after the contract's
+            # columns is a header row with some unmapped names (which the analyst then needs to see).
+            if columns and len(columns) * 3 >= len(headers):
+                seen = f"Rubriker i filen: {', '.join(safe_name(h) for h in headers)}"
+            else:
+                seen = ("Den första raden ser inte ut som en rubrikrad (nästan inga kända kolumnnamn); den visas inte, "
+                        "eftersom den kan vara en rad med data. Lägg till rubrikraden eller ange rubrikerna i mappningsfilen")
             raise InputError(
-                f"Obligatoriska kolumner saknas i tabellen {table}: {', '.join(missing)}. "
-                f"Rubriker i filen: {', '.join(safe_name(h) for h in headers)}",
+                f"Obligatoriska kolumner saknas i tabellen {table}: {', '.join(missing)}. {seen}",
                 file=display, row=1, column=missing[0], rule="missing_column",
             )
         return table, columns, unknown
