@@ -13,7 +13,7 @@ from likstall.demo.write import write_demo_data
 from likstall.errors import InputError
 from likstall.ingest.load import ingest
 
-from helpers import EXTRACT, base_tables, write_tables
+from helpers import EXTRACT, base_tables, write_csv, write_tables
 
 
 def _total(r):
@@ -101,3 +101,21 @@ def test_nothing_may_be_dated_after_the_extract_date(export, tmp_path):
 def test_extract_date_in_the_future_is_refused(export, tmp_path):
     with pytest.raises(InputError, match="framtiden"):
         ingest([export], tmp_path / "s.duckdb", extract_date=dt.date.today() + dt.timedelta(days=2))
+
+
+def test_files_of_the_same_name_in_two_folders_are_kept_apart(tmp_path):
+    # cases.csv from the 2020 and the 2021 folder: each row is counted once, and a quarantined row is named
+    # by its folder and file, not mistaken for the other file's row of the same number.
+    t = copy.deepcopy(base_tables())
+    ref = write_tables(tmp_path / "ref", {k: t[k] for k in ("districts", "population", "socioeconomics")})
+    first = [dict(r) for r in t["cases"]]
+    first[1]["sex"] = "??"
+    second = [dict(r, case_id=r["case_id"] + "b") for r in t["cases"]]
+    a = write_csv(tmp_path / "2020" / "cases.csv", first)
+    b = write_csv(tmp_path / "2021" / "cases.csv", second)
+    r = ingest([ref, a, b, a], tmp_path / "s.duckdb", extract_date=EXTRACT)  # `a` given twice: read once
+    assert r.rows_read == 9 + 3 + 3 and r.quarantined == 1 and r.inserted == 14
+    assert sorted(f["file"] for f in r.files if f["table"] == "cases") == ["2020/cases.csv", "2021/cases.csv"]
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    assert con.execute("SELECT file, row_number FROM quarantine").fetchall() == [("2020/cases.csv", 3)]
+    con.close()

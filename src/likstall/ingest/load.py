@@ -68,8 +68,18 @@ def is_synthetic(paths: Sequence[str | Path]) -> bool:
     return any(((p if p.is_dir() else p.parent) / "demo-data.json").is_file() for p in map(Path, paths))
 
 
+def display_names(files: Sequence[Path]) -> list[str]:
+    """How each file is named in messages, the quarantine and the load log: its name, or, where two files
+    of the load have the same name (cases.csv from the 2020 and the 2021 folder), its folder and name
+    (`2020/cases.csv`), else its whole path. Quarantined rows are kept apart by this name and row."""
+    names = [f.name for f in files]
+    shown = [f"{f.parent.name}/{f.name}" if names.count(f.name) > 1 else f.name for f in files]
+    return [str(f) if shown.count(d) > 1 else d for f, d in zip(files, shown)]
+
+
 def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
-    """Files to read: given files, and the supported files directly inside given folders."""
+    """Files to read: given files, and the supported files directly inside given folders. A file given
+    twice (or found again in a given folder) is read once."""
     files: list[Path] = []
     ignored: list[str] = []
     for p in map(Path, paths):
@@ -85,6 +95,10 @@ def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
             files.append(p)
         else:
             raise InputError("Filen eller mappen finns inte", file=safe_name(str(p)))
+    unique: dict[Path, Path] = {}
+    for f in files:
+        unique.setdefault(f.resolve(), f)
+    files = list(unique.values())
     if not files:
         raise InputError("Inga filer att läsa in (CSV, XLSX eller Parquet)", file=", ".join(safe_name(str(p)) for p in paths))
     return files, ignored
@@ -168,9 +182,9 @@ def ingest(
         con.execute("ATTACH ':memory:' AS stg")
         reader = Reader(con, m, tmpdir)
         staged: list[StagedFile] = []
-        for i, f in enumerate(files):
-            say(f"Läser {safe_name(f.name)}", 0.1 * i / len(files))  # headers; the rows table by table below
-            staged.extend(reader.read(f))
+        for i, (f, shown) in enumerate(zip(files, display_names(files))):
+            say(f"Läser {safe_name(shown)}", 0.1 * i / len(files))  # headers; the rows table by table below
+            staged.extend(reader.read(f, shown))
         by_table = {t: [s for s in staged if s.table == t] for t in LOAD_ORDER}
 
         validator = Validator(Context(con, extract, m, key.sql_pads()))

@@ -82,8 +82,10 @@ class Reader:
             load, staged.pending = staged.pending, None
             load()
 
-    def read(self, path: Path) -> list[StagedFile]:
-        """The tables in a file, with their headers mapped; CSV and Parquet rows are read by `stage`."""
+    def read(self, path: Path, display: str | None = None) -> list[StagedFile]:
+        """The tables in a file, with their headers mapped; CSV and Parquet rows are read by `stage`.
+        `display` names the file in messages and the quarantine (default: its name)."""
+        self._display = safe_name(display or path.name)
         suffix = path.suffix.lower()
         if not path.is_file():
             raise InputError("Filen finns inte eller är ingen vanlig fil", file=safe_name(str(path)))
@@ -94,7 +96,7 @@ class Reader:
         if suffix in PARQUET_SUFFIXES:
             return [self._read_parquet(path)]
         raise InputError(
-            f"Okänt filformat {suffix or '(inget)'}; väntade CSV, XLSX eller Parquet", file=safe_name(path.name)
+            f"Okänt filformat {suffix or '(inget)'}; väntade CSV, XLSX eller Parquet", file=self._display
         )
 
     # -- helpers -------------------------------------------------------------------------
@@ -139,7 +141,7 @@ class Reader:
 
     # -- CSV -----------------------------------------------------------------------------
     def _read_csv(self, path: Path) -> StagedFile:
-        display = safe_name(path.name)
+        display = self._display
         digest, encoding = _hash_and_detect_encoding(path, display)
         source = path
         if encoding == "cp1252":
@@ -214,7 +216,7 @@ class Reader:
     def _read_xlsx(self, path: Path) -> list[StagedFile]:
         from python_calamine import CalamineWorkbook
 
-        display = safe_name(path.name)
+        display = self._display
         digest, _ = _hash_and_detect_encoding(path, display, text=False)
         try:
             wb = CalamineWorkbook.from_path(str(path))
@@ -259,7 +261,7 @@ class Reader:
 
     # -- Parquet -------------------------------------------------------------------------
     def _read_parquet(self, path: Path) -> StagedFile:
-        display = safe_name(path.name)
+        display = self._display
         digest, _ = _hash_and_detect_encoding(path, display, text=False)
         try:
             described = self.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
