@@ -116,6 +116,10 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('magic', ?), ('schema_version', ?)",
                 [STORE_MAGIC, str(len(MIGRATIONS))])
     con.execute("COMMIT")
+    # Into the file at once, not left in the write-ahead log: DuckDB cannot replay some of the migrations'
+    # statements (an ALTER ... USING hash()), so a process killed before its next checkpoint (an ingest
+    # stopped with kill -9, a power cut) left a store no one could open again.
+    con.execute("CHECKPOINT")
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
