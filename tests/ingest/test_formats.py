@@ -150,7 +150,8 @@ def test_a_header_row_with_some_unknown_names_is_listed(tmp_path, export):
     (b"\x00\x01\x02binary\xff\xfe", "ingen textfil"),
     (b"", "tom"),
     (b"\x81\x8d\x8f;a\n", "teckenkodning"),
-])
+    ("case_id;person_id\n".encode("utf-16"), "UTF-16"),
+], ids=["binary", "empty", "unknown-encoding", "utf-16"])
 def test_unreadable_files_are_rejected_with_a_message(tmp_path, content, match):
     f = tmp_path / "cases.csv"
     f.write_bytes(content)
@@ -186,3 +187,48 @@ def test_unknown_file_type_is_an_error(tmp_path):
     f.write_text("{}")
     with pytest.raises(InputError, match="Okänt filformat"):
         ingest([f], tmp_path / "s.duckdb", extract_date=EXTRACT)
+
+
+def _quarantined_rows(db) -> list[tuple[int, str]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT row_number, rule FROM quarantine WHERE table_name = 'cases' ORDER BY 1, 2").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("multiline", [False, True], ids=["plain", "with-a-value-over-two-lines"])
+def test_rows_after_blank_lines_keep_their_spreadsheet_numbers(tmp_path, export, multiline):
+    # DuckDB skips blank lines; a bad row after one must still be named by the row a spreadsheet shows (blank
+    # lines count, a quoted value over two lines is one row), for rule failures and unreadable records alike.
+    lines = (export / "cases.csv").read_text(encoding="utf-8").splitlines()  # header and three cases
+    header, rows = lines[0], lines[1:]
+    bad_sex = rows[2].replace(",M,", ",??,")
+    assert bad_sex != rows[2]
+    first = rows[0]
+    if multiline:
+        first = first.replace(",rvt,", ',"r\nvt",', 1)  # not a valid unit any more, but still one row (row 2)
+    body = [header, first, "", rows[1], "", "", "AR-X,P-X,norr", bad_sex, "", ""]
+    (export / "cases.csv").write_text("\n".join(body) + "\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    r = ingest([export], db, extract_date=EXTRACT)
+    assert _quarantined_rows(db) == ([(2, "invalid_code")] if multiline else []) + [(7, "csv_format"), (8, "invalid_code")]
+    assert r.rows_read == r.inserted + r.quarantined + r.updated + r.unchanged
+
+
+def test_a_quote_that_never_closes_refuses_the_file_instead_of_dropping_the_rest(tmp_path, export):
+    lines = (export / "cases.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("AR-2", '"AR-2', 1)  # opens on row 3 and never closes
+    (export / "cases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    with pytest.raises(InputError, match="rad 3 stängs aldrig") as exc:
+        ingest([export], db, extract_date=EXTRACT)
+    assert "cases.csv" in str(exc.value)
+
+
+def test_a_misplaced_quote_that_closes_costs_only_its_own_row(tmp_path, export):
+    lines = (export / "cases.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("AR-2", '"AR-2"x', 1)  # closes, then more text: DuckDB rejects this record only
+    (export / "cases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    assert r.by_rule == {"csv_format": 1, "case_missing": 1} and r.rows_read == r.inserted + r.quarantined

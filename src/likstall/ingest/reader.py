@@ -37,6 +37,7 @@ CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 DISCOVERED = {".csv", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}  # .txt only when named explicitly
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+MAX_LINE_SIZE = 20_000_000  # bytes of one CSV record
 SUPPORTED = CSV_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES
 
 def safe_name(text: str) -> str:
@@ -142,7 +143,8 @@ class Reader:
     # -- CSV -----------------------------------------------------------------------------
     def _read_csv(self, path: Path) -> StagedFile:
         display = self._display
-        digest, encoding = _hash_and_detect_encoding(path, display)
+        blank = _BlankLines()
+        digest, encoding = _hash_and_detect_encoding(path, display, blank=blank)
         source = path
         if encoding == "cp1252":
             source = self.tmpdir / f"transcoded{self._n + 1}.csv"
@@ -162,16 +164,17 @@ class Reader:
         spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
         rej = f"rej{self._n}"
         staged = StagedFile(display, digest, table, stage, 0, columns, unknown)
-        staged.pending = lambda: self._stage_csv(staged, source, path, delim, spec, rej)
+        staged.pending = lambda: self._stage_csv(staged, source, path, delim, spec, rej, blank.before_data)
         return staged
 
-    def _stage_csv(self, staged: StagedFile, source: Path, path: Path, delim: str, spec: str, rej: str) -> None:
+    def _stage_csv(self, staged: StagedFile, source: Path, path: Path, delim: str, spec: str, rej: str,
+                   blank_lines: bool = False) -> None:
         stage = staged.stage
         try:
             self.con.execute(
                 f"""CREATE TABLE {stage} AS SELECT * FROM read_csv(?, delim = ?, header = true, quote = '"',
                     escape = '"', columns = {spec}, auto_detect = false, store_rejects = true,
-                    rejects_table = '{rej}', rejects_scan = '{rej}_scan', max_line_size = 20000000,
+                    rejects_table = '{rej}', rejects_scan = '{rej}_scan', max_line_size = {MAX_LINE_SIZE},
                     parallel = true)""",
                 [str(source), delim],
             )
@@ -187,9 +190,16 @@ class Reader:
         # The reader may report one record more than once (one per bad field): count records.
         rejects = list({r: (r, m) for r, m in rejects}.values())
         accepted = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
-        # rowid follows insertion order, which follows the file: without rejected records a record's
-        # row is rowid + 2, computed where it is read (an UPDATE of every row cost 1-2 s per 10 M rows).
-        staged.row_expr = self._number_rows(stage, [r for r, _ in rejects])
+        unterminated = [line for line, err_type, msg in self.con.execute(f"SELECT line, error_type, error_message FROM {rej}").fetchall()
+                        if "unterminated quote" in str(msg).lower() or str(err_type).upper() == "MISSING QUOTES"]
+        if unterminated:
+            _refuse_if_a_quote_swallowed_the_rest(source, accepted + len(rejects), min(unterminated), staged.file)
+        # rowid follows insertion order, which follows the file: without rejected records or blank lines
+        # before data a record's row is rowid + 2, computed where it is read (an UPDATE of every row cost
+        # 1-2 s per 10 M rows). DuckDB skips blank lines but counts them in its rejected records' numbers,
+        # as a spreadsheet shows them: the rows after a blank line are numbered past it too.
+        skipped = [r for r, _ in rejects] + (_blank_records(source, delim) if blank_lines else [])
+        staged.row_expr = self._number_rows(stage, sorted(set(skipped)))
         self.con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
         if source != path:
             os.unlink(source)
@@ -197,7 +207,7 @@ class Reader:
 
     def _number_rows(self, stage: str, rejected_rows: list[int]) -> str:
         """SQL for the spreadsheet row of each accepted record (header = row 1); a column `_row` when
-        the reader skipped records, since the rows after a skipped one are then shifted."""
+        the reader skipped records (rejected ones, blank lines), since the rows after one are then shifted."""
         if not rejected_rows:
             return "rowid + 2"
         self.con.execute(f"ALTER TABLE {stage} ADD COLUMN _row BIGINT")
@@ -288,6 +298,38 @@ class Reader:
         staged.rows = self.con.execute(f"SELECT count(*) FROM {staged.stage}").fetchone()[0]
 
 
+def _blank_records(source: Path, delim: str) -> list[int]:
+    """The rows (header = row 1) that are blank lines, as a spreadsheet numbers them: records, so that a
+    quoted value over several lines is one row, as in DuckDB's numbers for the records it rejects."""
+    out = []
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_SIZE))  # as DuckDB's reader allows (a process-wide limit)
+    with open(source, encoding="utf-8-sig", newline="") as f:
+        try:
+            for n, record in enumerate(csv.reader(f, delimiter=delim, quotechar='"', doublequote=True), start=1):
+                if not record:
+                    out.append(n)
+        except csv.Error:
+            pass  # a record the CSV reader rejected: numbered from DuckDB's rejects; rows before it are counted
+    return out
+
+
+def _refuse_if_a_quote_swallowed_the_rest(source: Path, records: int, row: int, display: str) -> None:
+    """A quote that opens and never closes makes the rest of the file one value, which DuckDB rejects as one
+    record: the rows after it would be lost without a word. When the file has more non-blank lines than
+    records were read, the file is refused, naming the row. (A file whose values also span lines legitimately
+    is refused too then, with the same message: better a refusal than a silent loss.)"""
+    lines = 0
+    with open(source, "rb") as f:
+        for line in f:
+            lines += sum(1 for part in line.split(b"\r") if part.strip())
+    lines -= 1  # the header
+    if records < lines:
+        raise InputError(
+            f"Ett citattecken på rad {row} stängs aldrig, så resten av filen lästes som ett enda värde: "
+            f"{lines - records} rader efter den kunde inte läsas. Rätta citattecknet (eller ta bort det) och läs in "
+            "filen igen. Inget har lästs in; databasen är oförändrad", file=display, row=row, rule="csv_format")
+
+
 def _count_outside_quotes(line: str, ch: str) -> int:
     n, quoted = 0, False
     for c in line:
@@ -298,7 +340,34 @@ def _count_outside_quotes(line: str, ch: str) -> int:
     return n
 
 
-def _hash_and_detect_encoding(path: Path, display: str, *, text: bool = True) -> tuple[str, str | None]:
+class _BlankLines:
+    """Fed a file chunk by chunk: whether some blank line comes before more data. DuckDB's CSV reader skips
+    blank lines, so the rows after one need their numbers counted again (`Reader._number_rows`); blank lines
+    at the end of a file (a common export habit) shift nothing and cost no second pass."""
+
+    def __init__(self):
+        self.before_data = False
+        self._pending = False
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if self.before_data:
+            return
+        text = self._tail + chunk
+        self._tail = chunk[-2:]
+        if self._pending and chunk.strip():
+            self.before_data = True
+            return
+        at = min((i for i in (text.find(b"\n\n"), text.find(b"\n\r\n")) if i >= 0), default=-1)
+        if at >= 0:
+            if text[at + 2:].strip():
+                self.before_data = True
+            else:
+                self._pending = True
+
+
+def _hash_and_detect_encoding(path: Path, display: str, *, text: bool = True,
+                              blank: _BlankLines | None = None) -> tuple[str, str | None]:
     """SHA-256 of the file and, for text files, its encoding: utf-8 (BOM or not) or cp1252."""
     h = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -308,7 +377,12 @@ def _hash_and_detect_encoding(path: Path, display: str, *, text: bool = True) ->
             first = True
             while chunk := f.read(1 << 20):
                 h.update(chunk)
+                if blank is not None:
+                    blank.feed(chunk)
                 if text:
+                    if first and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                        raise InputError("Filen är kodad som UTF-16; spara den som UTF-8 (eller Windows-1252) och läs in "
+                                         "igen", file=display)
                     if first and b"\x00" in chunk[:65536]:
                         raise InputError("Filen är ingen textfil (innehåller NUL-tecken)", file=display)
                     first = False
