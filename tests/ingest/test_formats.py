@@ -232,3 +232,54 @@ def test_a_misplaced_quote_that_closes_costs_only_its_own_row(tmp_path, export):
     (export / "cases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     r = ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
     assert r.by_rule == {"csv_format": 1, "case_missing": 1} and r.rows_read == r.inserted + r.quarantined
+
+
+def _typed_parquet_export(tmp_path):
+    """The base export with cases and placements as Parquet files typed the way pandas writes them: yes/no and
+    year columns with a missing value as float, dates as timestamps in Swedish time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = base_tables()
+    folder = write_tables(tmp_path / "e", {k: v for k, v in t.items() if k not in ("cases", "placements")})
+    cases = pd.DataFrame(t["cases"])
+    for col in ("disability", "interpreter_needed"):
+        cases[col] = cases[col].map({"ja": 1.0, "nej": 0.0, "1": 1.0, "0": 0.0, "": float("nan")})
+    cases["birth_year"] = cases["birth_year"].astype(float)
+    cases["opened"] = pd.to_datetime(cases["opened"]).dt.tz_localize("Europe/Stockholm")  # local midnight
+    cases.to_parquet(folder / "cases.parquet")
+    placements = pd.DataFrame(t["placements"]).astype(str)
+    pq.write_table(pa.Table.from_pandas(placements, preserve_index=False), folder / "placements.parquet")
+    return folder
+
+
+def test_parquet_as_pandas_writes_it_reads_like_the_csv(tmp_path):
+    db = tmp_path / "s.duckdb"
+    r = ingest([_typed_parquet_export(tmp_path)], db, extract_date=EXTRACT)
+    assert r.quarantined == 0, r.by_rule
+    con = duckdb.connect(str(db), read_only=True)
+    opened = [r[0].isoformat() for r in con.execute("SELECT opened FROM cases ORDER BY opened").fetchall()]
+    flags = con.execute("SELECT count_if(disability), count_if(NOT disability) FROM cases").fetchone()
+    con.close()
+    assert opened == ["2021-03-01", "2021-05-10", "2021-06-01"]  # the day in Sweden, not the day before in UTC
+    assert flags == (1, 1)
+
+
+def test_a_parquet_file_with_a_column_twice_is_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = base_tables()["cases"]
+    names = list(t[0]) + ["case_id"]
+    columns = [pa.array([str(r[n]) for r in t]) for n in list(t[0])] + [pa.array(["X", "Y", "Z"])]
+    pq.write_table(pa.Table.from_arrays(columns, names=names), tmp_path / "cases.parquet")
+    with pytest.raises(InputError, match="case_id förekommer två gånger"):
+        ingest([tmp_path / "cases.parquet"], tmp_path / "s.duckdb", extract_date=EXTRACT)
+
+
+@pytest.mark.parametrize("value", ["2021-03-01 (ungefär)", "2021-03-01 BC", "2021-03-01 x"])
+def test_a_date_with_text_after_it_is_not_read_as_the_date(tmp_path, value):
+    t = copy.deepcopy(base_tables())
+    t["cases"][0]["opened"] = value
+    r = ingest([write_tables(tmp_path / "e", t)], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    assert r.by_rule.get("invalid_date") == 1

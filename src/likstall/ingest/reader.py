@@ -275,18 +275,21 @@ class Reader:
         digest, _ = _hash_and_detect_encoding(path, display, text=False)
         try:
             described = self.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-        except duckdb.Error as exc:
+            import pyarrow.parquet as pq
+
+            # The names as written: DuckDB renames a repeated one (case_id, case_id_1), which would hide it.
+            written = pq.read_schema(path).names
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
             raise InputError(f"Filen kunde inte läsas som Parquet: {_clean_duckdb_message(exc)}", file=display) from None
-        headers = [d[0] for d in described]
+        names, types = [d[0] for d in described], [str(d[1]) for d in described]
+        headers = written if len(written) == len(names) else names
         table, columns, unknown = self._map_headers(path.stem, headers, display)
         staged = StagedFile(display, digest, table, self._stage_name(), 0, columns, unknown)
-        staged.pending = lambda: self._stage_parquet(staged, path, headers)
+        staged.pending = lambda: self._stage_parquet(staged, path, names, types)
         return staged
 
-    def _stage_parquet(self, staged: StagedFile, path: Path, headers: list[str]) -> None:
-        casts = ", ".join(
-            f'CAST("{h.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}' for i, h in enumerate(headers)
-        )
+    def _stage_parquet(self, staged: StagedFile, path: Path, names: list[str], types: list[str]) -> None:
+        casts = ", ".join(f"{_parquet_text(_ident(h), t)} AS c{i}" for i, (h, t) in enumerate(zip(names, types)))
         try:
             self.con.execute(
                 f"CREATE TABLE {staged.stage} AS SELECT {casts}, file_row_number + 2 AS _row "
@@ -328,6 +331,27 @@ def _refuse_if_a_quote_swallowed_the_rest(source: Path, records: int, row: int, 
             f"Ett citattecken på rad {row} stängs aldrig, så resten av filen lästes som ett enda värde: "
             f"{lines - records} rader efter den kunde inte läsas. Rätta citattecknet (eller ta bort det) och läs in "
             "filen igen. Inget har lästs in; databasen är oförändrad", file=display, row=row, rule="csv_format")
+
+
+LOCAL_TIME_ZONE = "Europe/Stockholm"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _parquet_text(col: str, sql_type: str) -> str:
+    """A Parquet column as the text the rules read, as a workbook's cell is (`_cell_text`): whole numbers
+    without decimals (a yes/no or year column that pandas wrote as float because of a missing value), and a
+    timestamp with a time zone as the local time in Sweden (as text in UTC, a placement starting at midnight
+    would start the day before)."""
+    t = sql_type.upper()
+    if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
+        return (f"CASE WHEN isfinite({col}::DOUBLE) AND {col} = trunc({col}) AND abs({col}) < 1e15 "
+                f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END")
+    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return f"CAST(timezone('{LOCAL_TIME_ZONE}', {col}) AS VARCHAR)"
+    return f"CAST({col} AS VARCHAR)"
 
 
 def _count_outside_quotes(line: str, ch: str) -> int:

@@ -80,6 +80,18 @@ def date_value_sql(x: str) -> str:
     return f"CASE WHEN regexp_full_match({x}, '[0-9]{{1,4}}[-/.][0-9]{{1,2}}[-/.][0-9]{{1,4}}') THEN ' (\"' || {x} || '\")' ELSE '' END"
 
 
+# A date, optionally with a time of day (a workbook's or Parquet file's timestamp). DuckDB's own cast ignores
+# whatever follows a space ("2020-01-01 (ungefär)", "2020-01-01 BC" became 2020-01-01); the short form skips the
+# pattern for the plain dates almost every row has.
+# (Written without braces: the typed row's SQL is a template filled in with str.format.)
+DATE_TIME = r"[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?([ T][0-9][0-9]?:[0-9][0-9](:[0-9][0-9](\.[0-9]+)?)?)?"
+
+
+def date_shape_sql(x: str) -> str:
+    """True when the text `x` has the shape of a date (with or without a time), so that its cast means it."""
+    return f"((strlen({x}) <= 10 AND NOT contains({x}, ' ')) OR regexp_full_match({x}, '{DATE_TIME}'))"
+
+
 def age_band_sql(age: str) -> str:
     return (
         f"CASE WHEN {age} < 18 THEN '0-17' WHEN {age} < 25 THEN '18-24' WHEN {age} < 45 THEN '25-44' "
@@ -415,7 +427,7 @@ class Validator:
             if c.kind == CODE:
                 e = self._code_sql(table, c.name, distinct[c.name], joins)
             elif c.kind == DATE:
-                e = f"TRY_CAST({raw} AS DATE)"
+                e = f"CASE WHEN {date_shape_sql(raw)} THEN TRY_CAST({raw} AS DATE) END"
             elif c.kind == INT:
                 d = f"TRY_CAST(replace(replace({raw}, ' ', ''), chr(160), '') AS DOUBLE)"
                 e = f"CASE WHEN {d} = floor({d}) AND abs({d}) < 1e15 THEN CAST({d} AS BIGINT) END"
