@@ -283,3 +283,14 @@ def test_a_date_with_text_after_it_is_not_read_as_the_date(tmp_path, value):
     t["cases"][0]["opened"] = value
     r = ingest([write_tables(tmp_path / "e", t)], tmp_path / "s.duckdb", extract_date=EXTRACT)
     assert r.by_rule.get("invalid_date") == 1
+
+
+def test_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_line(tmp_path, export):
+    text = (export / "districts.csv").read_text(encoding="utf-8").splitlines()
+    raw = [line.encode("utf-8") for line in text]
+    raw[2] = text[2].encode("cp1252")  # "Söderby" pasted from an older file
+    assert b"\xf6" in raw[2] and any(b"\xc3\x96" in r for r in raw)  # Östby in UTF-8 elsewhere
+    (export / "districts.csv").write_bytes(b"\n".join(raw) + b"\n")
+    with pytest.raises(InputError, match="rad 3") as exc:
+        ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    assert "blandar" in str(exc.value) and "districts.csv" in str(exc.value)

@@ -432,7 +432,32 @@ def _hash_and_detect_encoding(path: Path, display: str, *, text: bool = True,
                 pass
     except UnicodeDecodeError:
         raise InputError("Okänd teckenkodning: filen är varken UTF-8 eller Windows-1252", file=display) from None
+    _refuse_mixed_encodings(path, display)
     return h.hexdigest(), "cp1252"
+
+
+# Å, Ä, Ö, é and the other Latin-1 letters as UTF-8 bytes: as Windows-1252 they read "Ã" and a symbol, which
+# Swedish text never has.
+_UTF8_LETTER = re.compile(rb"\xc3[\x80-\xbf]")
+
+
+def _refuse_mixed_encodings(path: Path, display: str) -> None:
+    """A file that is not UTF-8 throughout but has UTF-8 letters in it (lines pasted from two sources) is
+    refused: read as Windows-1252, its UTF-8 lines would be stored as "SÃ¶dermalm" without a word."""
+    with open(path, "rb") as f:
+        mixed = any(_UTF8_LETTER.search(line) for line in f)
+    if not mixed:
+        return
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                break
+    raise InputError(
+        f"Filen blandar teckenkodningar: den har bokstäver kodade som UTF-8 (å, ä, ö), men rad {n} är inte UTF-8 "
+        "(troligen Windows-1252). Spara hela filen med en kodning, helst UTF-8, och läs in igen",
+        file=display, row=n, rule="encoding")
 
 
 def _cell_text(v) -> str | None:
