@@ -40,6 +40,12 @@ def test_ingest_errors_are_messages_not_tracebacks(tmp_path):
     assert p.returncode == 2 and "finns inte" in p.stderr
     p = run("ingest", bad, "--db", tmp_path / "s.duckdb", "--extract-date", "2022-31-01")
     assert p.returncode == 2 and "ÅÅÅÅ-MM-DD" in p.stderr
+    # A personnummer typed as the date is not repeated back.
+    p = run("ingest", bad, "--db", tmp_path / "s.duckdb", "--extract-date", "19811231-9876")
+    assert p.returncode == 2 and "ÅÅÅÅ-MM-DD" in p.stderr and "9876" not in p.stderr + p.stdout
+    # Nor by click's own usage errors, which repeat what was typed.
+    p = run("19811231-9876", "--db", tmp_path / "s.duckdb")
+    assert p.returncode == 2 and "No such command" in p.stderr and "9876" not in p.stderr + p.stdout
 
 
 def test_quarantine_lists_and_exports_without_values(tmp_path):

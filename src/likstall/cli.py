@@ -49,7 +49,11 @@ def _date(value: Optional[str], option: str) -> Optional[dt.date]:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} är inget datum; skriv ÅÅÅÅ-MM-DD", param_hint=option) from None
+        from .contract.personnummer import mask_personnummer
+
+        # The value is repeated only masked: a personnummer typed in the wrong place must not be echoed.
+        raise typer.BadParameter(f"{mask_personnummer(value)!r} är inget datum; skriv ÅÅÅÅ-MM-DD",
+                                 param_hint=option) from None
 
 
 def _command() -> str:
@@ -578,8 +582,27 @@ def _record_demo(db: Path, **made) -> None:
         con.close()
 
 
+class _MaskedStream:
+    """A text stream that masks personnummer-shaped runs on their way out: click's and Typer's own usage
+    errors repeat a bad argument as typed ("No such command ...", a choice), and one typed in the wrong
+    place must not be echoed on the screen or into a log that collects the terminal."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from .contract.personnummer import mask_personnummer
+
+        self._stream.write(mask_personnummer(text) if any(c.isdigit() for c in text) else text)
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main() -> None:
     """Entry point: user errors get a Swedish message and exit code 2, never a traceback."""
+    sys.stderr = _MaskedStream(sys.stderr)
     try:
         app()  # standalone: click itself reports usage errors and exits
     except LikstallError as exc:
