@@ -294,3 +294,18 @@ def test_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_line(tmp_path
     with pytest.raises(InputError, match="rad 3") as exc:
         ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
     assert "blandar" in str(exc.value) and "districts.csv" in str(exc.value)
+
+
+def test_a_workbook_with_one_cell_far_out_is_refused_not_a_crash(tmp_path):
+    # One cell in the sheet's last row and column made the workbook reader ask for the whole rectangle
+    # (512 GB) and abort the process.
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "cases"
+    ws.append(list(base_tables()["cases"][0]))
+    ws["XFD1048576"] = "x"
+    wb.save(tmp_path / "cases.xlsx")
+    with pytest.raises(InputError, match="1048576 rader och 16384 kolumner"):
+        ingest([tmp_path / "cases.xlsx"], tmp_path / "s.duckdb", extract_date=EXTRACT)

@@ -228,6 +228,7 @@ class Reader:
 
         display = self._display
         digest, _ = _hash_and_detect_encoding(path, display, text=False)
+        _refuse_huge_sheets(path, display)
         try:
             wb = CalamineWorkbook.from_path(str(path))
             sheet_names = list(wb.sheet_names)
@@ -352,6 +353,51 @@ def _parquet_text(col: str, sql_type: str) -> str:
     if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
         return f"CAST(timezone('{LOCAL_TIME_ZONE}', {col}) AS VARCHAR)"
     return f"CAST({col} AS VARCHAR)"
+
+
+MAX_SHEET_CELLS = 10_000_000  # a sheet's rectangle from its first to its last cell; the reader holds all of it
+MAX_SHEET_COLUMNS = 2000  # as for CSV
+_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for b in letters:
+        n = n * 26 + (b - 64)
+    return n
+
+
+def _refuse_huge_sheets(path: Path, display: str) -> None:
+    """Refuse a workbook whose sheet spans more cells than can be held: the workbook reader builds the whole
+    rectangle from the first to the last used cell, so one cell in XFD1048576 of an 8 KB file asked for
+    512 GB and killed the process. The cells' positions are read from the sheets' XML before it."""
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # not a workbook: the reader says so
+    with zf:
+        for info in zf.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            rows, cols, tail = [0, 0], [0, 0], b""
+            with zf.open(info) as f:
+                while chunk := f.read(1 << 22):
+                    text = tail + chunk
+                    found = _CELL_REF.findall(text)
+                    if found:  # a chunk's distinct columns and rows, not every cell, in Python
+                        c = [_column_number(x) for x in {x for x, _ in found}]
+                        r = [int(x) for x in {x for _, x in found}]
+                        cols = [min(cols[0] or min(c), min(c)), max(cols[1], max(c))]
+                        rows = [min(rows[0] or min(r), min(r)), max(rows[1], max(r))]
+                    tail = text[-64:]
+            width, height = cols[1] - cols[0] + 1, rows[1] - rows[0] + 1
+            if rows[1] and (width > MAX_SHEET_COLUMNS or width * height > MAX_SHEET_CELLS):
+                raise InputError(
+                    f"Ett blad i arbetsboken sträcker sig över {height} rader och {width} kolumner (en cell långt ut, "
+                    f"kanske av misstag); högst {MAX_SHEET_COLUMNS} kolumner och {MAX_SHEET_CELLS // 1_000_000} miljoner "
+                    "celler läses. Ta bort cellerna utanför tabellen, eller spara tabellen som CSV", file=display)
 
 
 def _count_outside_quotes(line: str, ch: str) -> int:
