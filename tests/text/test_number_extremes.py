@@ -23,3 +23,10 @@ def test_a_model_that_did_not_converge_gets_no_sentence():
     assert "model" not in sentences(ctx, [], blown, "sv")
     fine = {"model": {"coef": {"median_income": -0.2}, "ci": {"median_income": {"lower": -0.3, "upper": -0.1}}}}
     assert "model" in sentences(ctx, [], fine, "sv")
+
+
+def test_a_rounded_negative_zero_has_no_sign():
+    from likstall.text.numbers import pct
+
+    assert num(-0.0, 1) == num(-0.04, 1) == "0,0" and num(-0.06, 1) == "-0,1"
+    assert pct(-0.0001).replace("\u00a0", " ") == "0,0 %" and pct(-0.256).replace("\u00a0", " ") == "-25,6 %"

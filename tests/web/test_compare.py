@@ -7,6 +7,7 @@ against the code that put it on the page."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -375,3 +376,24 @@ def test_one_years_files_do_not_remove_another_years(app, reader):
     rid20, rid21 = st.release_key(2020)[1], st.release_key(2021)[1]
     assert {f"release-{rid20}-2020", f"release-{rid21}-2021"} <= folders
     assert reader.get("/rapporter/2020/tabell/oversikt.csv").content == a.content
+
+
+def test_a_suppressed_comparison_flag_shows_its_status_not_an_empty_cell():
+    # The funnel flag is shown as words; a suppressed one must still read "..", as every suppressed cell does
+    # (an empty cell means the release does not have it).
+    from types import SimpleNamespace
+
+    from likstall.web.render import templates
+    from likstall.web.spine import Cell
+
+    column = SimpleNamespace(key="sb_funnel", table="sb_funnel", title="Tratt", unit="", words=lambda c: "högre" if c else "")
+    cells = [Cell(value=None, status="..", flag=True), Cell(value=1.0, status="", flag=True, comparison="higher")]
+    change = SimpleNamespace(status="..", display="..", unit="")
+    history = SimpleNamespace(labels=["a", "b"], previous=2020, years=[2020, 2021], symbols={"higher": "▲"},
+                              groups=[("q", "Fråga", [SimpleNamespace(column=column, cells=cells, change=change)])])
+    html = templates.get_template("_history.html").render(history=history, year=2021, title="T")
+    page = cells_of(f"<table>{html}</table>")
+    assert page.cells[("sb_funnel", "2020")] == ".."
+    assert "högre" in page.cells[("sb_funnel", "2021")]
+    source = (Path(templates.env.loader.searchpath[0]) / "compare.html").read_text(encoding="utf-8")
+    assert "{% if cell.flag and not cell.status %}" in source  # the overview renders the same cell the same way

@@ -236,6 +236,13 @@ def test_access_log_records_who_saw_what_without_clients(clients, app):
     assert "ali" in log and "/placeringar" in log and "export" in log
     cols = [r[1] for r in query(app, "PRAGMA table_info(access_log)")]
     assert not any(k in " ".join(cols) for k in ("ip", "client", "host", "agent"))
+    # Which year, draft and question was seen is in the log (with the publication log it names the release), and
+    # a refused draft is logged as refused; a parameter that says nothing about what was shown is not kept.
+    assert c.get("/jamfor?year=2021&fraga=placements&x=anything").status_code == 200
+    assert clients["lasare"].get("/?year=2021&utkast=1").status_code == 403
+    rows = query(app, "SELECT username, action, path, detail, status FROM access_log ORDER BY rowid DESC LIMIT 2")
+    assert rows[0][1:] == ("denied", "/?year=2021&utkast=1", "utkast", 403) and rows[0][0] != "ali"
+    assert rows[1][1:3] == ("view", "/jamfor?year=2021&fraga=placements")
 
 
 def test_report_download_is_gated_output(clients):

@@ -22,7 +22,8 @@ def num(v, decimals: int = 1, lang: str = "sv") -> str:
     # model that did not converge) would raise instead of being written.
     with decimal.localcontext() as ctx:
         ctx.prec = 400
-        return format_decimal(round(float(v), decimals), format=pattern, locale=LOCALES[lang])
+        # + 0.0 turns a negative zero (a difference of -0,04 rounded) into 0: "-0,0" reads as a real sign.
+        return format_decimal(round(float(v), decimals) + 0.0, format=pattern, locale=LOCALES[lang])
 
 
 def integer(v, lang: str = "sv") -> str:
@@ -34,7 +35,10 @@ def pct(share, decimals: int = 1, lang: str = "sv") -> str:
     if _bad(share):
         return ""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
-    return format_percent(float(share), format=pattern, locale=LOCALES[lang])
+    share = float(share)
+    if round(share * 100, decimals) == 0:
+        share = 0.0  # not "-0,0 %"
+    return format_percent(share, format=pattern, locale=LOCALES[lang])
 
 
 def ci(lo, hi, decimals: int = 1, lang: str = "sv") -> str:

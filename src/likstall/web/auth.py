@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .checks import BUSY
 from .errors import Refusal
-from .state import State
+from .state import State, where
 from .users import NOT_CACHED, User, verify_token
 
 SESSION_COOKIE = "likstall_session"
@@ -126,7 +126,7 @@ def role_user(*roles: str, api: bool = False):
     """A dependency: the user, if its role is one of `roles`; 403 otherwise (and logged)."""
     def dependency(request: Request, user: User = Depends(api_user if api else page_user)) -> User:
         if user.role not in roles:
-            state_of(request).log(user, "denied", request.url.path, None, 403)
+            state_of(request).log(user, "denied", where(request), None, 403)
             raise Refusal(403, "Din roll får inte se den här sidan.")
         return user
     return dependency

@@ -16,6 +16,8 @@ a release and never shown to readers or district users.
 
 from __future__ import annotations
 
+import re
+
 import threading
 import time
 from contextlib import contextmanager
@@ -247,6 +249,23 @@ class State:
         self.staging.clear(keep=live)
 
     def log(self, user, action: str, path: str, detail: str | None, status: int) -> None:
+        """One access-log entry; `path` is best `where(request)`, which says which year or draft was seen."""
         # Paths and details come from requests: whatever looks like a personnummer is masked.
         self.access.add(user.username if user else "(okänd)", user.role if user else "", action,
                         mask_personnummer(path)[:200], mask_personnummer(detail)[:200] if detail else detail, status)
+
+
+# The query parameters that say what a page or an answer showed (which year, a draft, which question, table,
+# district or region, in which order), kept in the access log with the path; a value only in the shape such a
+# parameter has, so that nothing typed into an address reaches the log.
+_LOGGED_PARAMS = ("year", "utkast", "fraga", "table", "district", "region", "ordning")
+_LOGGED_VALUE = re.compile(r"[\w .-]{1,40}")
+
+
+def where(request) -> str:
+    """The request's path and what in its query says what it showed, for the access log: `/?year=2021&utkast=1`
+    (with the publication log, the year and time tell which release version it was)."""
+    kept = [f"{k}={v}" for k, v in request.query_params.multi_items()
+            if k in _LOGGED_PARAMS and _LOGGED_VALUE.fullmatch(v)]
+    return request.url.path + ("?" + "&".join(kept) if kept else "")
+

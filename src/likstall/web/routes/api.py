@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from ..auth import api_user, api_user_async, state_of
 from ...disclosure.keys import TOTAL
 from ..errors import Refusal
+from ..state import where
 
 router = APIRouter(prefix="/api/v1")
 NO_DISTRICT = "\x00none"  # matches no row
@@ -49,7 +50,7 @@ def releases(request: Request, user=Depends(api_user)):
         rel = st.follow_up(y)
         out.append({"release_id": rel.release_id, "year": rel.year, "version": rel.version,
                     "created": str(rel.created)})
-    st.log(user, "api", request.url.path, None, 200)
+    st.log(user, "api", where(request), None, 200)
     return {"releases": out}
 
 
@@ -58,7 +59,7 @@ def structure(request: Request, year: int | None = Query(None), user=Depends(api
     """What a reader needs to add the tables up: regions, spans of years, groups of days, categories."""
     st = state_of(request)
     rel = st.follow_up(st.year_of(year))
-    st.log(user, "api", request.url.path, None, 200)
+    st.log(user, "api", where(request), None, 200)
     return {"year": rel.year, "release_id": rel.release_id, **rel.content["dimensions"]}
 
 
@@ -67,7 +68,7 @@ def indicators(request: Request, user=Depends(api_user)):
     from ...indicators.metadata import catalogue_metadata
 
     st = state_of(request)
-    st.log(user, "api", request.url.path, None, 200)
+    st.log(user, "api", where(request), None, 200)
     return {"indicators": catalogue_metadata("sv")}
 
 
@@ -88,7 +89,7 @@ async def tables_async(request: Request, year: int | None = Query(None), table: 
     if released is not None and (table is None or table in released.publication.tables):
         response = cached_answer(request, st, st.page_key("api/tables", (y, table, _wanted(released, district))))
         if response is not None:
-            st.log(user, "api", request.url.path, table, 200)
+            st.log(user, "api", where(request), table, 200)
             return response
     return await run_in_threadpool(tables, request, year, table, district, user)
 
@@ -107,7 +108,7 @@ def tables(request: Request, year: int | None, table: str | None, district: str 
         return tables_answer(rel, y, table, want)
 
     response = encoded(request, st, st.page_key("api/tables", (y, table, want)), build)
-    st.log(user, "api", request.url.path, table, 200)
+    st.log(user, "api", where(request), table, 200)
     return response
 
 
@@ -116,7 +117,7 @@ async def findings_async(request: Request, year: int | None = Query(None), user=
     st = state_of(request)
     response = cached_answer(request, st, st.page_key("api/findings", (st.year_of(year),)))
     if response is not None:
-        st.log(user, "api", request.url.path, None, 200)
+        st.log(user, "api", where(request), None, 200)
         return response
     return await run_in_threadpool(findings, request, year, user)
 
@@ -129,7 +130,7 @@ def findings(request: Request, year: int | None, user):
         return findings_answer(st.follow_up(y), y)
 
     response = encoded(request, st, st.page_key("api/findings", (y,)), build)
-    st.log(user, "api", request.url.path, None, 200)
+    st.log(user, "api", where(request), None, 200)
     return response
 
 
@@ -177,6 +178,7 @@ def warm(st, year: int) -> None:
 
 @router.get("/openapi.json", include_in_schema=False)
 def openapi(request: Request, user=Depends(api_user)):
+    state_of(request).log(user, "api", where(request), None, 200)
     return JSONResponse(request.app.openapi())
 
 

@@ -14,6 +14,7 @@ from ..errors import Refusal
 from ..render import page, shared_page
 from ..roles import PAGES
 from .pages import check_draft, release_of
+from ..state import where
 
 router = APIRouter(include_in_schema=False)
 ORDERS = ("stigande", "fallande")
@@ -65,7 +66,7 @@ def compare_page(request: Request, year: int | None = Query(None), fraga: str = 
                  region: str = Query("", max_length=80), sortera: str | None = Query(None, max_length=120),
                  ordning: str = Query("stigande", max_length=20), utkast: bool = Query(False),
                  user=Depends(page_user)):
-    check_draft(user, utkast)
+    check_draft(request, user, utkast)
     from ..spine import COMPARISON_SYMBOL, COMPARISON_TEXT
 
     sortera = sortera or None  # the form's "release order"
@@ -111,7 +112,7 @@ def compare_page(request: Request, year: int | None = Query(None), fraga: str = 
     else:  # only validated parameters reach the key
         response = shared_page(request, user, st.page_key("jamfor", (y, fraga, region, sortera, ordning), user),
                                context)
-    st.log(user, "view", request.url.path, "jamfor" + (" utkast" if utkast else ""), 200)
+    st.log(user, "view", where(request), "jamfor" + (" utkast" if utkast else ""), 200)
     return response
 
 
@@ -148,7 +149,7 @@ def indicators_page(request: Request, year: int | None = Query(None), user=Depen
                                        demodata=bool(rel.provenance.get("synthetic")))
 
     response = shared_page(request, user, st.page_key("indikatorer", (y,), user), context)
-    st.log(user, "view", request.url.path, None, 200)
+    st.log(user, "view", where(request), None, 200)
     return response
 
 
@@ -174,5 +175,5 @@ def indicator_page(request: Request, indicator: str, year: int | None = Query(No
 
     # `indicator` is a catalogue id here (checked above), never free text
     response = shared_page(request, user, st.page_key("indikator", (y, indicator), user), context)
-    st.log(user, "view", request.url.path, indicator, 200)
+    st.log(user, "view", where(request), indicator, 200)
     return response

@@ -12,6 +12,7 @@ from ..auth import page_user_async, state_of
 from ..errors import Refusal
 from ..render import cached_page, page, shared_page
 from ..roles import PAGES
+from ..state import where
 
 router = APIRouter(include_in_schema=False)
 SECTION_OF = {"oversikt": "oversikt", "placeringar": "likstallighet", "vistelsetid": "vistelsetid", "shis": "shis",
@@ -56,14 +57,16 @@ def warm(st) -> None:
         pass
 
 
-def check_draft(user, draft: bool) -> None:
-    """Drafts are internal: analysts and admins only; readers and districts see releases."""
+def check_draft(request: Request, user, draft: bool) -> None:
+    """Drafts are internal: analysts and admins only; readers and districts see releases. A refusal is
+    logged, as the role check's are."""
     if draft and user.role not in DRAFT_ROLES:
+        state_of(request).log(user, "denied", where(request), "utkast", 403)
         raise Refusal(403, "Utkast visas bara för analytiker och administratörer.")
 
 
 def section_page(request: Request, name: str, year: int | None, user, draft: bool = False):
-    check_draft(user, draft)
+    check_draft(request, user, draft)
     st = state_of(request)
     y = st.year_of(year, draft=draft)
 
@@ -86,7 +89,7 @@ def section_page(request: Request, name: str, year: int | None, user, draft: boo
         response = page(request, user, template, **ctx)
     else:
         response = shared_page(request, user, st.page_key(name, (y,), user), context)
-    st.log(user, "view", request.url.path, name + (" utkast" if draft else ""), 200)
+    st.log(user, "view", where(request), name + (" utkast" if draft else ""), 200)
     return response
 
 
@@ -98,7 +101,7 @@ async def section_page_async(request: Request, name: str, year: int | None, user
         y = st.year_of(year)
         response = cached_page(request, user, st.page_key(name, (y,), user))
         if response is not None:
-            st.log(user, "view", request.url.path, name, 200)
+            st.log(user, "view", where(request), name, 200)
             return response
     return await run_in_threadpool(section_page, request, name, year, user, draft)
 
@@ -128,7 +131,7 @@ async def district_page_async(request: Request, code: str, year: int | None = Qu
     st = state_of(request)
     response = cached_page(request, user, st.page_key("stadsdel", (st.year_of(year), code), user))
     if response is not None:
-        st.log(user, "view", request.url.path, code, 200)
+        st.log(user, "view", where(request), code, 200)
         return response
     return await run_in_threadpool(district_page, request, code, year, user)
 
@@ -169,5 +172,5 @@ def district_page(request: Request, code: str, year: int | None, user):
                 "labels": [s.release_label for s in spines], "symbols": COMPARISON_SYMBOL})
 
     response = shared_page(request, user, st.page_key("stadsdel", (y, code), user), context)
-    st.log(user, "view", request.url.path, code, 200)
+    st.log(user, "view", where(request), code, 200)
     return response
