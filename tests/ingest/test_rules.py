@@ -35,6 +35,7 @@ FAULTS = [
     ("placements", 2, {"start": "2021-06-03"}, "start_without_grant", "start"),
     ("placements", 0, {"children": "-1"}, "negative_value", "children"),
     ("placements", 0, {"children": "1.5"}, "invalid_number", "children"),
+    ("placements", 0, {"cost_sek": "1_000"}, "invalid_number", "cost_sek"),
     ("placements", 0, {"cost_sek": "-5"}, "negative_value", "cost_sek"),
     ("placements", 0, {"case_id": "AR-404"}, "case_missing", "case_id"),
     ("placements", 0, {"end": "2022-02-15"}, "date_after_extract", "end"),

@@ -429,10 +429,13 @@ class Validator:
             elif c.kind == DATE:
                 e = f"CASE WHEN {date_shape_sql(raw)} THEN TRY_CAST({raw} AS DATE) END"
             elif c.kind == INT:
-                d = f"TRY_CAST(replace(replace({raw}, ' ', ''), chr(160), '') AS DOUBLE)"
+                # DuckDB's cast reads "1_000" as 1000 (a programming language's digit separator, not a
+                # Swedish export's): such a value is invalid, as the spreadsheet would have it.
+                d = f"TRY_CAST(replace(replace(CASE WHEN NOT contains({raw}, '_') THEN {raw} END, ' ', ''), chr(160), '') AS DOUBLE)"
                 e = f"CASE WHEN {d} = floor({d}) AND abs({d}) < 1e15 THEN CAST({d} AS BIGINT) END"
             elif c.kind == NUMBER:
-                d = f"TRY_CAST(replace(replace(replace({raw}, ' ', ''), chr(160), ''), ',', '.') AS DOUBLE)"
+                d = (f"TRY_CAST(replace(replace(replace(CASE WHEN NOT contains({raw}, '_') THEN {raw} END, ' ', ''), "
+                     f"chr(160), ''), ',', '.') AS DOUBLE)")
                 e = f"CASE WHEN isfinite({d}) THEN {d} END"
             elif c.kind == BOOL:
                 e = self._bool_sql(c.name, distinct[c.name], joins)
