@@ -73,7 +73,9 @@ def poisson_predictive_two_sided(o: float, e: float, logvar: float) -> float:
         return math.nan
     if not (logvar > 0 and math.isfinite(logvar)):
         return poisson_two_sided(o, e)
-    mu = e * np.exp(math.sqrt(2 * logvar) * _GH_X)
+    # Clipped in the log: with a huge logvar (a model fitted without the district that hardly constrains it) the
+    # outer nodes would overflow to inf; μ = e^±700 gives the same limits (cdf 0 or 1) without the overflow.
+    mu = np.exp(np.clip(math.log(e) + math.sqrt(2 * logvar) * _GH_X, -700.0, 700.0))
     w = _GH_W / math.sqrt(math.pi)
     low, high = float(w @ st.poisson.cdf(o, mu)), float(w @ st.poisson.sf(o - 1, mu))
     return float(min(1.0, 2 * min(low, high)))

@@ -100,7 +100,8 @@ def _nb2_fit(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
     """μ̂ and the gamma shape α̂ = 1/alpha_NB2 from an intercept-only NB2 model with offset log E."""
     model = sm.NegativeBinomial(observed, np.ones((len(observed), 1)), offset=np.log(expected), loglike_method="nb2")
     start = np.array([math.log(max(observed.sum(), 0.5) / expected.sum()), 0.5])
-    res = model.fit(start_params=start, disp=0, maxiter=500, method="bfgs")
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # log(0) at α's boundary is -inf, no error
+        res = model.fit(start_params=start, disp=0, maxiter=500, method="bfgs")
     # Newton polishes the BFGS optimum; with no extra-Poisson variation (α at 0, on the boundary)
     # it can step to a negative α, outside the model. Keep BFGS's answer then. The polish stops at
     # that step: the next Hessian, at α < 0 (1/α ≈ −4·10⁷), took scipy's special functions 6,5 s.

@@ -8,10 +8,13 @@ counts adjusted for socio-economics.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
+
 from . import _sm as sm
 
 from ._common import (
@@ -149,7 +152,20 @@ def _fit_glm(y, X, offset, family):
     if family == "poisson":
         fam = sm.families.Poisson()
     elif family == "negbin":
-        nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(disp=0, maxiter=200)
+        model = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2")
+        # With no extra-Poisson variation the ML dispersion is on the boundary (α → 0, seen at 1e-9 in an 8-district
+        # city): Newton then cannot invert its Hessian nor meet its tolerance, and statsmodels warns in English on
+        # the analyst's terminal. α ≈ 0 is the answer there (the GLM below is then the Poisson fit). Off the
+        # boundary a fit that did not converge is tried once more with BFGS, and the better likelihood kept.
+        # (np.errstate: the likelihood takes log(0) on the way to that boundary, which is -inf, not an error.)
+        with warnings.catch_warnings(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", HessianInversionWarning)
+            nb = model.fit(disp=0, maxiter=200)
+            if not nb.mle_retvals.get("converged", True) and float(nb.params[-1]) > 1e-6:
+                again = model.fit(start_params=nb.params, disp=0, maxiter=500, method="bfgs")
+                if np.all(np.isfinite(again.params)) and again.llf >= nb.llf:
+                    nb = again
         alpha = float(nb.params[-1])
         fam = sm.families.NegativeBinomial(alpha=max(alpha, 1e-8))
     else:
