@@ -309,3 +309,33 @@ def test_a_workbook_with_one_cell_far_out_is_refused_not_a_crash(tmp_path):
     wb.save(tmp_path / "cases.xlsx")
     with pytest.raises(InputError, match="1048576 rader och 16384 kolumner"):
         ingest([tmp_path / "cases.xlsx"], tmp_path / "s.duckdb", extract_date=EXTRACT)
+
+
+def test_a_formula_without_a_saved_value_is_refused_naming_the_cell(tmp_path):
+    # openpyxl (like any script) writes formulas without calculating them: the cell would be read as empty.
+    import openpyxl
+
+    t = base_tables()["cases"]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "cases"
+    ws.append(list(t[0]))
+    for row in t:
+        ws.append(list(row.values()))
+    ws["G3"] = "=1900+50"
+    wb.save(tmp_path / "cases.xlsx")
+    with pytest.raises(InputError, match="Cellen G3 har en formel"):
+        ingest([tmp_path / "cases.xlsx"], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    # The same workbook with the value saved (as Excel does) reads: the formula's cached value is used.
+    xlsx = tmp_path / "saved.xlsx"
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "cases.xlsx") as src, zipfile.ZipFile(xlsx, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<f>1900+50</f><v />", b"<f>1900+50</f><v>1950</v>")
+            dst.writestr(item, data)
+    folder = write_tables(tmp_path / "ref", {k: v for k, v in base_tables().items() if k not in ("cases", "placements")})
+    r = ingest([folder, xlsx], tmp_path / "s2.duckdb", extract_date=EXTRACT)
+    assert r.quarantined == 0 and r.inserted == 3 + 4 + 2 + 3

@@ -358,6 +358,8 @@ def _parquet_text(col: str, sql_type: str) -> str:
 MAX_SHEET_CELLS = 10_000_000  # a sheet's rectangle from its first to its last cell; the reader holds all of it
 MAX_SHEET_COLUMNS = 2000  # as for CSV
 _CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_SAVED_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")
 
 
 def _column_number(letters: bytes) -> int:
@@ -385,6 +387,8 @@ def _refuse_huge_sheets(path: Path, display: str) -> None:
             with zf.open(info) as f:
                 while chunk := f.read(1 << 22):
                     text = tail + chunk
+                    if b"<f" in text:
+                        _refuse_formulas_without_values(text, display)
                     found = _CELL_REF.findall(text)
                     if found:  # a chunk's distinct columns and rows, not every cell, in Python
                         c = [_column_number(x) for x in {x for x, _ in found}]
@@ -398,6 +402,17 @@ def _refuse_huge_sheets(path: Path, display: str) -> None:
                     f"Ett blad i arbetsboken sträcker sig över {height} rader och {width} kolumner (en cell långt ut, "
                     f"kanske av misstag); högst {MAX_SHEET_COLUMNS} kolumner och {MAX_SHEET_CELLS // 1_000_000} miljoner "
                     "celler läses. Ta bort cellerna utanför tabellen, eller spara tabellen som CSV", file=display)
+
+
+def _refuse_formulas_without_values(xml: bytes, display: str) -> None:
+    """A formula cell with no value saved with it (a workbook written by a program that does not calculate,
+    such as a script) would be read as empty without a word: the workbook is refused, naming the cell."""
+    for ref, inner in _CELL.findall(xml):
+        if inner and b"<f" in inner and not _SAVED_VALUE.search(inner):  # no <v>, or an empty <v />
+            raise InputError(
+                f"Cellen {ref.decode()} har en formel men inget sparat värde (arbetsboken är skriven av ett program som "
+                "inte räknar ut formler), så den skulle läsas som tom. Öppna och spara arbetsboken i Excel eller "
+                "LibreOffice, eller spara tabellen som CSV, och läs in igen", file=display)
 
 
 def _count_outside_quotes(line: str, ch: str) -> int:
