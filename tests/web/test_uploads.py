@@ -276,3 +276,11 @@ def test_a_year_that_cannot_be_computed_is_a_clear_page(web_template, tmp_path, 
         assert "UTKAST" in r.text
     assert c.get("/?year=2021").status_code == 200  # the other years are unaffected
     assert csrf_of(c)
+
+
+def test_one_file_over_the_file_limit_gets_413_and_its_message(db):
+    # Under the request's limit (2 MB) but over the file's (1 MB): the refusal names the limit (the message's
+    # own formatting once raised a TypeError, a 500 and a traceback in the server log).
+    app = create_app(db, login_delay=0, max_request=2 * MB, max_file=1 * MB)
+    _, r = upload(logged_in(app, "admin"), [("cases.csv", b"case_id\n" + b"x" * (MB + MB // 2))])
+    assert r.status_code == 413 and "En fil är större än 1 MB" in r.text

@@ -93,11 +93,11 @@ async def read_upload(request: Request, folder: Path, limits: Settings) -> Uploa
             if isinstance(f, str):
                 continue
             name = _stored_name(f.filename, up.names)
-            size = 0
+            written = 0  # (not `size`, which would hide the function below that writes the limit)
             with open(folder / name, "wb") as out:
                 while chunk := await f.read(1 << 20):
-                    size += len(chunk)
-                    if size > limits.max_file:
+                    written += len(chunk)
+                    if written > limits.max_file:
                         raise UploadRefused(f"En fil är större än {size(limits.max_file)}.", 413)
                     out.write(chunk)
             up.files.append(folder / name)
