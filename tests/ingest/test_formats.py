@@ -277,7 +277,7 @@ def test_a_parquet_file_with_a_column_twice_is_refused(tmp_path):
         ingest([tmp_path / "cases.parquet"], tmp_path / "s.duckdb", extract_date=EXTRACT)
 
 
-@pytest.mark.parametrize("value", ["2021-03-01 (ungefär)", "2021-03-01 BC", "2021-03-01 x"])
+@pytest.mark.parametrize("value", ["2021-03-01 (ungefär)", "2021-03-01 BC", "2021-03-01 x", "2021-03-1Z", "2021-3-1BC"])
 def test_a_date_with_text_after_it_is_not_read_as_the_date(tmp_path, value):
     t = copy.deepcopy(base_tables())
     t["cases"][0]["opened"] = value
@@ -339,3 +339,16 @@ def test_a_formula_without_a_saved_value_is_refused_naming_the_cell(tmp_path):
     folder = write_tables(tmp_path / "ref", {k: v for k, v in base_tables().items() if k not in ("cases", "placements")})
     r = ingest([folder, xlsx], tmp_path / "s2.duckdb", extract_date=EXTRACT)
     assert r.quarantined == 0 and r.inserted == 3 + 4 + 2 + 3
+
+
+@pytest.mark.parametrize("value", ["2021-3-1", "2021/03/01", "2021/03/01 10:00", "2021-03-01T00:00:00Z",
+                                   "2021-03-01T10:00:00+01:00", "2021-03-01 10:30:00.123"])
+def test_dates_with_a_time_or_slashes_are_read(tmp_path, value):
+    t = copy.deepcopy(base_tables())
+    t["cases"][0]["opened"] = value
+    db = tmp_path / "s.duckdb"
+    r = ingest([write_tables(tmp_path / "e", t)], db, extract_date=EXTRACT)
+    assert r.quarantined == 0, r.by_rule
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT min(opened) FROM cases").fetchone()[0].isoformat() == "2021-03-01"
+    con.close()

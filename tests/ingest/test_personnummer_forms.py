@@ -19,7 +19,7 @@ from likstall.ingest.pseudonym import person_norm_sql
 from likstall.ingest.validate import pnr_hit_sql
 
 SEPARATORS = [d for d in DASHES.replace("\\", "")] + list(PLUSES)
-SPACES = [" ", "\u00a0", "\u2009", "\u202f", "\u3000"]
+SPACES = [" ", "\u00a0", "\u2009", "\u202f", "\u3000", "\x85", "\u2028", "\u2029"]
 INVISIBLE = ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad"]
 FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
 ARABIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
@@ -49,7 +49,8 @@ def test_sql_finds_every_spelling_python_finds_and_no_more():
     spelled = [t for _, t in _spellings(rng, 3000)]
     # And text around them, near misses (a digit short, a letter inside) and ordinary ids.
     values = spelled + [f"ring {t} i dag" for t in spelled[:300]] + [t[:-1] for t in spelled[:300]] \
-        + [t[:4] + "x" + t[4:] for t in spelled[:300]] + ["AR-B-00000001", "P-2021-000123", "2021-03-04", "1234 567"]
+        + [t[:4] + "x" + t[4:] for t in spelled[:300]] + ["AR-B-00000001", "P-2021-000123", "2021-03-04", "1234 567"] \
+        + [f"800101{c}1234" for c in "\t\x0b\x1c\x1d\x1e"]  # ASCII spaces Python counts (Word's line break \v)
     con = duckdb.connect()
     con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS x", [values])
     sql = [r[0] for r in con.execute(f"SELECT {pnr_hit_sql('x')} FROM v ORDER BY rowid").fetchall()]

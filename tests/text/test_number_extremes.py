@@ -30,3 +30,5 @@ def test_a_rounded_negative_zero_has_no_sign():
 
     assert num(-0.0, 1) == num(-0.04, 1) == "0,0" and num(-0.06, 1) == "-0,1"
     assert pct(-0.0001).replace("\u00a0", " ") == "0,0 %" and pct(-0.256).replace("\u00a0", " ") == "-25,6 %"
+    # Babel rounds half-even in decimal: -0,0005 is -0,05 % and rounds to zero there, not to -0,1 %.
+    assert pct(-0.0005, 1).replace("\u00a0", " ") == "0,0 %" and pct(-5e-05, 2).replace("\u00a0", " ") == "0,00 %"

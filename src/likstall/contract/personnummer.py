@@ -33,7 +33,9 @@ def mask_personnummer(text: str) -> str:
 # normalisation. RE2's \s is ASCII only, hence the Unicode space separators (\p{Zs}: no-break space, thin space...).
 SQL_ZERO_WIDTH = r"\x{200B}-\x{200F}\x{2060}\x{FEFF}\x{00AD}"
 SQL_SEPARATORS = r"\-+\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE62}\x{FE63}\x{FF0B}\x{FF0D}"
-SQL_SPACES = r"\s\p{Zs}"
+# (\s and \p{Zs}, plus what Python's \s also counts: Word's manual line break \v, the separators \x1c-\x1e, NEL and
+# the Unicode line and paragraph separators; not \x1f, which joins a row's columns for the import's check.)
+SQL_SPACES = r"\s\p{Zs}\x0B\x1C-\x1E\x{85}\x{2028}\x{2029}"
 # Digits of other scripts a personnummer arrives in (full-width from East Asian input methods, Arabic-Indic and
 # Extended Arabic-Indic), and the ASCII digits they stand for: the person key maps them before hashing.
 OTHER_DIGITS = "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19" \

@@ -213,7 +213,8 @@ class Reader:
         self.con.execute(f"ALTER TABLE {stage} ADD COLUMN _row BIGINT")
         total = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0] + len(rejected_rows)
         self.con.execute("CREATE OR REPLACE TEMP TABLE _rej(r BIGINT)")
-        self.con.executemany("INSERT INTO _rej VALUES (?)", [[r] for r in rejected_rows])
+        # One statement (executemany ran an INSERT per row: 3 000 rows/s, minutes for a double-spaced file).
+        self.con.execute("INSERT INTO _rej SELECT unnest(?::BIGINT[])", [rejected_rows])
         self.con.execute(
             f"""UPDATE {stage} SET _row = m.r FROM (
                     SELECT r, row_number() OVER (ORDER BY r) - 1 AS idx

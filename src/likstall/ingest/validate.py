@@ -83,13 +83,17 @@ def date_value_sql(x: str) -> str:
 # A date, optionally with a time of day (a workbook's or Parquet file's timestamp). DuckDB's own cast ignores
 # whatever follows a space ("2020-01-01 (ungefär)", "2020-01-01 BC" became 2020-01-01); the short form skips the
 # pattern for the plain dates almost every row has.
-# (Written without braces: the typed row's SQL is a template filled in with str.format.)
-DATE_TIME = r"[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?([ T][0-9][0-9]?:[0-9][0-9](:[0-9][0-9](\.[0-9]+)?)?)?"
+# With / as well as -, and an ISO time zone (Z, +01:00) or UTC after the time. (Written without braces: the
+# typed row's SQL is a template filled in with str.format.)
+DATE_TIME = (r"[0-9][0-9][0-9][0-9][-/][0-9][0-9]?[-/][0-9][0-9]?"
+             r"([ T][0-9][0-9]?:[0-9][0-9](:[0-9][0-9](\.[0-9]+)?)?( ?Z| ?[+-][0-9][0-9](:?[0-9][0-9])?| UTC)?)?")
 
 
 def date_shape_sql(x: str) -> str:
     """True when the text `x` has the shape of a date (with or without a time), so that its cast means it."""
-    return f"((strlen({x}) <= 10 AND NOT contains({x}, ' ')) OR regexp_full_match({x}, '{DATE_TIME}'))"
+    # The GLOB answers the plain ÅÅÅÅ-MM-DD almost every row has for a third of the pattern's cost (5 M dates:
+    # 0,17 s against 0,38 s); a LIKE with any character in each place let "2021-03-1Z" through.
+    return f"({x} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' OR regexp_full_match({x}, '{DATE_TIME}'))"
 
 
 def age_band_sql(age: str) -> str:

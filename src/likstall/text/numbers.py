@@ -22,8 +22,7 @@ def num(v, decimals: int = 1, lang: str = "sv") -> str:
     # model that did not converge) would raise instead of being written.
     with decimal.localcontext() as ctx:
         ctx.prec = 400
-        # + 0.0 turns a negative zero (a difference of -0,04 rounded) into 0: "-0,0" reads as a real sign.
-        return format_decimal(round(float(v), decimals) + 0.0, format=pattern, locale=LOCALES[lang])
+        return _unsigned_zero(format_decimal(round(float(v), decimals), format=pattern, locale=LOCALES[lang]))
 
 
 def integer(v, lang: str = "sv") -> str:
@@ -35,10 +34,15 @@ def pct(share, decimals: int = 1, lang: str = "sv") -> str:
     if _bad(share):
         return ""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
-    share = float(share)
-    if round(share * 100, decimals) == 0:
-        share = 0.0  # not "-0,0 %"
-    return format_percent(share, format=pattern, locale=LOCALES[lang])
+    return _unsigned_zero(format_percent(float(share), format=pattern, locale=LOCALES[lang]))
+
+
+def _unsigned_zero(text: str) -> str:
+    """A number that rounded to zero without its sign: "-0,0" (a difference of -0,04) reads as a real sign.
+    Decided on the text Babel wrote, since Babel rounds half-even in decimal and Python's round in binary."""
+    if text[:1] in ("-", "\u2212") and not any(c in "123456789" for c in text):
+        return text[1:]
+    return text
 
 
 def ci(lo, hi, decimals: int = 1, lang: str = "sv") -> str:
