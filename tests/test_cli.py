@@ -124,3 +124,17 @@ def test_next_steps_name_the_command_as_it_can_be_run(tmp_path, monkeypatch):
     assert said != "likstall" and Path(said).name == "likstall"
     monkeypatch.setenv("PATH", str(program.parent))
     assert cli._command() == "likstall"
+
+
+def test_the_error_stream_masks_a_personnummer_split_by_colour_codes():
+    # On a colour terminal Typer's highlighter wraps part of what was typed in escape codes.
+    import io
+
+    from likstall.cli import _MaskedStream
+
+    out = io.StringIO()
+    stream = _MaskedStream(out)
+    stream.write("No such command '811231 \x1b[1;32m-9876\x1b[0m'.")
+    stream.writelines(["plain 19811231-9876\n", "\x1b[1mbold 2021\x1b[0m\n"])
+    assert "9876" not in out.getvalue() and "[dolt]" in out.getvalue()
+    assert "\x1b[1mbold 2021\x1b[0m" in out.getvalue()  # colours stay where nothing is masked

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -582,6 +583,9 @@ def _record_demo(db: Path, **made) -> None:
         con.close()
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 class _MaskedStream:
     """A text stream that masks personnummer-shaped runs on their way out: click's and Typer's own usage
     errors repeat a bad argument as typed ("No such command ...", a choice), and one typed in the wrong
@@ -591,10 +595,20 @@ class _MaskedStream:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        from .contract.personnummer import mask_personnummer
+        if any(c.isdigit() for c in text):
+            from .contract.personnummer import contains_personnummer, mask_personnummer
 
-        self._stream.write(mask_personnummer(text) if any(c.isdigit() for c in text) else text)
+            # On a colour terminal the highlighter puts escape codes inside what was typed ("811231 \x1b[1;32m-9876"):
+            # the text is checked without them, and written masked and plain when it holds a personnummer.
+            plain = _ANSI.sub("", text)
+            if contains_personnummer(plain):
+                text = mask_personnummer(plain)
+        self._stream.write(text)
         return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
