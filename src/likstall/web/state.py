@@ -255,17 +255,23 @@ class State:
                         mask_personnummer(path)[:200], mask_personnummer(detail)[:200] if detail else detail, status)
 
 
-# The query parameters that say what a page or an answer showed (which year, a draft, which question, table,
-# district or region, in which order), kept in the access log with the path; a value only in the shape such a
-# parameter has, so that nothing typed into an address reaches the log.
-_LOGGED_PARAMS = ("year", "utkast", "fraga", "table", "district", "region", "ordning")
-_LOGGED_VALUE = re.compile(r"[\w .-]{1,40}")
+# The query parameters that say what a page or an answer showed, kept in the access log with the path, each only
+# in the shape its valid values have (a year, a flag, an order, a catalogue or district code: lower-case
+# identifiers), so that a name or an id typed into an address is not logged; a route that checks a value
+# itself can leave out one it refused (`omit`).
+_LOGGED = {
+    "year": re.compile(r"[0-9]{4}"),
+    "utkast": re.compile(r"0|1|true|false"),
+    "ordning": re.compile(r"stigande|fallande"),
+    "fraga": re.compile(r"[a-z][a-z0-9_]{0,60}"),
+    "table": re.compile(r"[a-z][a-z0-9_]{0,60}"),
+    "district": re.compile(r"[a-z][a-z0-9_]{0,60}"),
+}
 
 
-def where(request) -> str:
+def where(request, omit: tuple[str, ...] = ()) -> str:
     """The request's path and what in its query says what it showed, for the access log: `/?year=2021&utkast=1`
     (with the publication log, the year and time tell which release version it was)."""
     kept = [f"{k}={v}" for k, v in request.query_params.multi_items()
-            if k in _LOGGED_PARAMS and _LOGGED_VALUE.fullmatch(v)]
+            if k in _LOGGED and k not in omit and _LOGGED[k].fullmatch(v)]
     return request.url.path + ("?" + "&".join(kept) if kept else "")
-
