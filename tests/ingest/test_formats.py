@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -307,8 +308,44 @@ def test_a_workbook_with_one_cell_far_out_is_refused_not_a_crash(tmp_path):
     ws.append(list(base_tables()["cases"][0]))
     ws["XFD1048576"] = "x"
     wb.save(tmp_path / "cases.xlsx")
-    with pytest.raises(InputError, match="1048576 rader och 16384 kolumner"):
+    with pytest.raises(InputError, match="för många celler"):
         ingest([tmp_path / "cases.xlsx"], tmp_path / "s.duckdb", extract_date=EXTRACT)
+
+
+def _moved_sheet(src: Path, dst: Path, prefix: bytes = b"") -> Path:
+    """The workbook with its sheet at xl/ws/Sheet1.XML (the workbook's own links point there), optionally with
+    its cells written with a namespace prefix and single quotes: valid OOXML that a check of
+    xl/worksheets/*.xml alone, or of one spelling of a cell, does not see."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            name = item.filename
+            if name == "xl/worksheets/sheet1.xml":
+                name = "xl/ws/Sheet1.XML"
+                if prefix:
+                    data = re.sub(rb'<c r="([A-Z]+[0-9]+)"', lambda m: b"<" + prefix + b":c r='" + m.group(1) + b"'", data)
+                    data = data.replace(b"</c>", b"</" + prefix + b":c>")
+            data = data.replace(b"worksheets/sheet1.xml", b"ws/Sheet1.XML")
+            zout.writestr(name, data)
+    return dst
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x"], ids=["moved", "moved-prefixed-single-quoted"])
+def test_a_far_cell_in_a_sheet_stored_elsewhere_is_refused_too(tmp_path, prefix):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "cases"
+    ws.append(list(base_tables()["cases"][0]))
+    ws["XFD1048576"] = "x"
+    wb.save(tmp_path / "plain.xlsx")
+    book = _moved_sheet(tmp_path / "plain.xlsx", tmp_path / "cases.xlsx", prefix)
+    with pytest.raises(InputError, match="för många celler"):
+        ingest([book], tmp_path / "s.duckdb", extract_date=EXTRACT)
 
 
 def test_a_formula_without_a_saved_value_is_refused_naming_the_cell(tmp_path):

@@ -22,7 +22,7 @@ import pytest
 from likstall.ingest import load
 from likstall.web.app import create_app
 from likstall.web.staging import staging_root
-from likstall.web.workbook import WorkbookRefused, check_workbook
+from likstall.ingest.workbook_limits import WorkbookRefused, check_workbook
 from webkit import PASSWORD, Served, csrf_of, logged_in, make_store, raw_request, upload
 from xlsx_bomb import xlsx_bomb, xlsx_sheet
 

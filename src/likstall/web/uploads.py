@@ -5,7 +5,7 @@ declared Content-Length over the limit is refused at once; the body is then stre
 counter that stops at the limit (a client that sends no length, or lies, gets no further); each
 file part goes to the session's private staging folder under a name the server chose, and is
 refused past the per-file limit. Workbooks are checked for their uncompressed size and cells
-(`workbook.check_workbook`) before anything parses them.
+(`ingest.workbook_limits.check_workbook`) before anything parses them.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from ..render import page
 from ..roles import ADMINS
 from ..storelock import StoreBusy
 from ..uploads import CEILING, UPLOAD_TYPES, UploadRefused, check_length, extract_date, read_upload
-from ..workbook import WorkbookRefused, check_workbook
+from ...ingest.workbook_limits import WorkbookRefused, check_workbook
 
 router = APIRouter(include_in_schema=False)
 admin = role_user(*ADMINS)

@@ -57,6 +57,12 @@ CELL_REF = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
 DTD = (b"<!DOCTYPE", b"<!ENTITY")
 
 
+# A cell (any namespace prefix, r in either quotes) with what it holds; a saved value is a non-empty <v>.
+FORMULA_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>)", re.S)
+FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+SAVED_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>[^<]")
+
+
 class WorkbookRefused(Exception):
     """The workbook is over a limit or not a workbook; the message is fixed (safe to show)."""
 
@@ -162,6 +168,19 @@ def _parts(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: dict):
         yield carry
 
 
+def _refuse_formula_without_value(text: bytes) -> None:
+    """A formula cell with no value saved with it (a workbook written by a program that does not calculate, such
+    as a script) would be read as empty without a word: refused, naming the cell."""
+    for attrs, inner in FORMULA_CELL.findall(text):
+        if inner and FORMULA.search(inner) and not SAVED_VALUE.search(inner):
+            ref = _r(b"<c" + attrs + b">")
+            where = f"Cellen {ref.decode()}" if ref and CELL_REF.fullmatch(ref) else "En cell"
+            raise WorkbookRefused(
+                f"{where} har en formel men inget sparat värde (arbetsboken är skriven av ett program som inte räknar "
+                "ut formler), så den skulle läsas som tom. Öppna och spara arbetsboken i Excel eller LibreOffice, "
+                "eller spara tabellen som CSV, och läs in igen.")
+
+
 def check_workbook(path: Path, *, max_cells: int, max_bytes: int) -> None:
     """Raise WorkbookRefused when the XLSX at `path` is over a limit; it is only read as a stream."""
     try:
@@ -181,13 +200,15 @@ def check_workbook(path: Path, *, max_cells: int, max_bytes: int) -> None:
         budget, cells = {"bytes": max_bytes}, 0
         try:
             for info in infos:
-                sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+                # Every part, not only those under xl/worksheets/: the workbook's own links may put a sheet
+                # anywhere (xl/ws/sheet1.XML), and the reader follows them. Other parts hold no cell elements.
                 s = _Sheet()
                 for text in _parts(z, info, budget):
-                    if sheet:
-                        _scan(text, s)
-                        if cells + s.cells > max_cells or s.max_row * s.max_col > max_cells:
-                            raise WorkbookRefused(too_many)
+                    _scan(text, s)
+                    if cells + s.cells > max_cells or s.max_row * s.max_col > max_cells:
+                        raise WorkbookRefused(too_many)
+                    if b"<f" in text or b":f" in text:
+                        _refuse_formula_without_value(text)
                 cells += s.cells
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError):
             raise WorkbookRefused("Arbetsboken kunde inte läsas (skadad eller inte XLSX).") from None
