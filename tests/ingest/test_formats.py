@@ -107,9 +107,42 @@ def test_mapping_file_maps_headers_and_codes(tmp_path):
 
 def test_mapping_to_a_code_outside_the_list_is_an_error(tmp_path, export):
     bad = tmp_path / "m.toml"
-    bad.write_text('[codes.type]\n"SKB" = "hotell"\n', encoding="utf-8")
-    with pytest.raises(InputError, match="hotell"):
+    bad.write_text('[codes.type]\n"SKB" = "hotell Anna"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="kodlistan placement_type") as exc:
         ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT, mapping=bad)
+    assert "Anna" not in str(exc.value)  # a mapping file can hold anything: its values are not repeated
+
+
+def test_a_district_mapping_leads_only_to_a_known_district(tmp_path, export):
+    # A mapping to a district the reference data does not have quarantines the rows (it was stored unchecked: a
+    # name or a personnummer as the district code); one that looks like a personnummer refuses the mapping.
+    m = tmp_path / "m.toml"
+    m.write_text('[codes.district]\n"norr" = "Anna Andersson"\n"soder" = "ost"\n', encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    r = ingest([export], db, extract_date=EXTRACT, mapping=m)
+    con = duckdb.connect(str(db), read_only=True)
+    stored = {row[0] for t in ("cases", "population", "socioeconomics") for row in con.execute(f"SELECT district FROM {t}").fetchall()}
+    con.close()
+    assert "Anna Andersson" not in stored and "ost" in stored and r.by_rule.get("unknown_district", 0) >= 3
+    m.write_text('[codes.district]\n"norr" = "198501011234"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="personnummer") as exc:
+        ingest([export], tmp_path / "s2.duckdb", extract_date=EXTRACT, mapping=m)
+    assert "1234" not in str(exc.value)
+
+
+def test_a_bare_sex_mapping_serves_each_table_its_own_list(tmp_path, export):
+    # The cases' list has X and okänt, the population's only K and M: [codes.sex] "Q" = "X" is valid for cases.
+    t = copy.deepcopy(base_tables())
+    t["cases"][0]["sex"] = "Q"
+    t["population"][0]["sex"] = "Q"
+    m = tmp_path / "m.toml"
+    m.write_text('[codes.sex]\n"Q" = "X"\n', encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    r = ingest([write_tables(tmp_path / "e", t)], db, extract_date=EXTRACT, mapping=m)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM cases WHERE sex = 'X'").fetchone()[0] == 1
+    con.close()
+    assert r.by_rule == {"invalid_code": 1}  # the population's Q: X is not in its list
 
 
 def test_missing_required_column_rejects_the_file_and_leaves_store_unchanged(tmp_path, export):

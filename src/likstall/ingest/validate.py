@@ -24,13 +24,13 @@ from dataclasses import dataclass
 import duckdb
 
 from ..contract.codes import BOOL_FALSE, BOOL_TRUE, SWEDISH_LABELS, alias_rows
-from ..contract.personnummer import SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH
+from ..contract.personnummer import SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH, contains_personnummer
 from ..contract.columns import AGE_BANDS, BOOL, CODE, DATE, FLAG_COLUMNS, INT, NUMBER, TABLES, Table
 from ..errors import InputError
 from ..store.schema import data_columns, row_hash_sql
 from .mapping import Mapping
 from .pseudonym import CASE, PLACEMENT, id_key_sql, person_key_sql, trim_sql
-from .reader import StagedFile
+from .reader import StagedFile, safe_name
 
 ZERO_WIDTH = f"[{SQL_ZERO_WIDTH}]"
 # The separators and spaces a personnummer is written with (contract/personnummer.py). Not chr(31), which joins
@@ -244,11 +244,19 @@ class Validator:
             {"l": [r[0] for r in aliases], "a": [r[1] for r in aliases], "c": [r[2] for r in aliases]},
         )
         for col, values in ctx.mapping.codes.items():
-            list_name = self._code_list_of(col)
+            lists = self._code_lists_of(col)
             for alias, code in values.items():
-                if code not in SWEDISH_LABELS.get(list_name, {code: None}) and list_name != "district":
+                if "district" in lists:
+                    # Checked against the reference data when the column is typed (`_code_lookup`); a
+                    # personnummer as a district code is refused here, without repeating it.
+                    if contains_personnummer(str(code)) or contains_personnummer(str(alias)):
+                        raise InputError("Mappningsfilen har något med formen av ett personnummer bland "
+                                         "stadsdelskoderna", column=col, rule="mapping")
+                elif not any(code in SWEDISH_LABELS.get(name, {}) for name in lists):
+                    # The value is not repeated: a mapping file can hold anything.
                     raise InputError(
-                        f"Mappningsfilen översätter till koden {code!r}, som inte finns i kodlistan {list_name}",
+                        f"Mappningsfilen översätter ett värde i {col} till en kod som inte finns i kodlistan "
+                        f"{' / '.join(sorted(lists))} (tillåtna: {', '.join(sorted({k for n in lists for k in SWEDISH_LABELS.get(n, {})}))})",
                         column=col, rule="mapping",
                     )
         # Districts known before this load, by code and by name (normalised).
@@ -258,13 +266,16 @@ class Validator:
         )
 
     @staticmethod
-    def _code_list_of(col_spec: str) -> str:
-        col = col_spec.split(".")[-1]
-        for t in TABLES.values():
-            for c in t.columns:
-                if c.name == col and c.codes:
-                    return c.codes
-        raise InputError(f"Mappningsfilen har koder för {col_spec!r}, som inte är en kodkolumn", rule="mapping")
+    def _code_lists_of(col_spec: str) -> set[str]:
+        """The code lists a mapping's `[codes.<column>]` or `[codes.<table>.<column>]` translates into: a bare
+        column name means that column in every table that has it (sex: the cases' list and the population's)."""
+        table, _, col = col_spec.rpartition(".")
+        lists = {c.codes for t in TABLES.values() if not table or t.name == table for c in t.columns
+                 if c.name == col and c.codes}
+        if not lists:
+            raise InputError(f"Mappningsfilen har koder för {safe_name(col_spec)!r}, som inte är en kodkolumn",
+                             rule="mapping")
+        return lists
 
     # ------------------------------------------------------------------------------------------
     def validate(self, table: Table, files: list[StagedFile]) -> None:
@@ -372,10 +383,17 @@ class Validator:
         if c.codes == "district":
             lookup = dict(self.con.execute(
                 "SELECT alias, min(code) FROM stg.district_alias GROUP BY alias").fetchall())
+            # A user's mapping may only lead to a district the reference data has (this load's or an earlier
+            # one's): anything else would be stored as a district code unchecked (a name, a personnummer).
+            # (A value mapped to an unknown district is then unknown itself, not read as it stands.)
+            known = set(lookup.values())
+            user = {alias: (code if code in known else None) for alias, code in user.items()}
         else:
             lookup = dict(self.con.execute(
                 "SELECT alias, code FROM stg.code_alias WHERE list = ?", [c.codes]).fetchall())
-        lookup.update(user)  # a user mapping comes first
+            # A bare `[codes.sex]` serves both tables with a sex column; each takes only its own list's codes.
+            user = {alias: (code if code in SWEDISH_LABELS.get(c.codes, {}) else None) for alias, code in user.items()}
+        lookup.update(user)  # a user mapping comes first (None: the value is not in this column's list)
         return lookup
 
     def _mapped(self, raw: str, norms: dict[str, str], lookup: dict, sql_type: str, joins: list[str]) -> str:
@@ -407,11 +425,14 @@ class Validator:
         user = self.ctx.mapping.code_map(table.name, col)
         n = norm_sql(f"u.{raw}")
         if c.codes == "district":
-            user_cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in user.items())
+            known = {code for _, code in self.con.execute("SELECT alias, code FROM stg.district_alias").fetchall()}
+            unknown = [k for k, v in user.items() if v not in known]  # as in `_code_lookup`: these stay unknown
+            user_cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in user.items() if v in known)
             inner = f"(SELECT min(code) FROM stg.district_alias d WHERE d.alias = {n})"
-            return f"coalesce(CASE {n} {user_cases} END, {inner})" if user else inner
+            mapped = f"coalesce(CASE {n} {user_cases} END, {inner})" if user_cases else inner
+            return f"CASE WHEN {n} IN ({', '.join(map(lit, unknown))}) THEN NULL ELSE {mapped} END" if unknown else mapped
         aliases = self._code_lookup(table, col)
-        whens = " ".join(f"WHEN {lit(a)} THEN {lit(code)}" for a, code in sorted(aliases.items()))
+        whens = " ".join(f"WHEN {lit(a)} THEN {lit(code)}" for a, code in sorted(aliases.items()) if code is not None)
         return f"CAST(CASE {n} {whens} END AS VARCHAR)"
 
     def _bool_sql(self, col: str, norms: dict[str, str] | None, joins: list[str]) -> str:
