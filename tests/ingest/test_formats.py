@@ -422,3 +422,34 @@ def test_dates_with_a_time_or_slashes_are_read(tmp_path, value):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT min(opened) FROM cases").fetchone()[0].isoformat() == "2021-03-01"
     con.close()
+
+
+@pytest.mark.parametrize("name,content", [
+    ("a.toml", 'tables = "cases"\n'),
+    ("b.toml", "columns = [1, 2]\n"),
+    ("c.yaml", "tables: {x: [a]}\n"),
+    ("d.yaml", "columns: {x: [a]}\n"),
+    ("e.yaml", "columns: {placements: {x: [a]}}\n"),
+    ("f.yaml", "1: a\nfoo: b\n"),
+    ("g.yaml", "codes:\n  type: &a {SKB: skyddat_boende}\n  decision: *a\n"),
+], ids=["tables-text", "columns-list", "yaml-list-as-table", "yaml-list-as-column", "yaml-nested-list",
+        "mixed-unknown-keys", "yaml-alias"])
+def test_a_wrongly_shaped_mapping_gets_a_message_not_an_internal_error(tmp_path, export, name, content):
+    m = tmp_path / name
+    m.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match="Mappningsfil|mappningsfil|columns|codes") as exc:
+        ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT, mapping=m)
+    assert name in str(exc.value)
+
+
+def test_a_mapping_in_windows_1252_reads_and_a_missing_one_says_so_in_swedish(tmp_path, export):
+    t = copy.deepcopy(base_tables())
+    for row in t["cases"]:
+        row["Ärendenummer"] = row.pop("case_id")
+    folder = write_tables(tmp_path / "e", t)
+    m = tmp_path / "m.toml"
+    m.write_bytes('[columns]\n"Ärendenummer" = "case_id"\n'.encode("cp1252"))
+    r = ingest([folder], tmp_path / "s.duckdb", extract_date=EXTRACT, mapping=m)
+    assert r.quarantined == 0, r.by_rule
+    with pytest.raises(InputError, match="filen finns inte"):
+        ingest([folder], tmp_path / "s.duckdb", extract_date=EXTRACT, mapping=tmp_path / "saknas.toml")

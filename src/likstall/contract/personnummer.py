@@ -24,6 +24,12 @@ def contains_personnummer(text: str) -> bool:
     return bool(PNR_IN_TEXT.search(INVISIBLE.sub("", text or "")))
 
 
+def safe_name(text: str) -> str:
+    """A file, sheet, header or mapping name fit for the log and messages: no personnummer-shaped digits, no
+    control characters, at most 200 characters."""
+    return re.sub(r"[\x00-\x1f\x7f]", "?", mask_personnummer(text))[:200]
+
+
 def mask_personnummer(text: str) -> str:
     """The text with every personnummer-shaped run replaced by [dolt] (invisible characters dropped)."""
     return PNR_IN_TEXT.sub("[dolt]", INVISIBLE.sub("", text or ""))

@@ -17,6 +17,7 @@ A mapping file (TOML or YAML) says how one case system's export differs from the
 
 from __future__ import annotations
 
+import errno
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ import yaml
 
 from ..contract.codes import normalise_code
 from ..contract.columns import TABLES, Table
+from ..contract.personnummer import safe_name
 from ..errors import InputError
 
 
@@ -41,47 +43,111 @@ class Mapping:
         return merged
 
 
+class _NoAliases(yaml.SafeLoader):
+    """YAML without anchors and aliases: a mapping has no use for them, and nested aliases expand
+    exponentially (478 bytes of them asked for 750 MB)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            raise yaml.YAMLError("alias")
+        return super().compose_node(parent, index)
+
+
+_OS_ERRORS = {errno.ENOENT: "filen finns inte", errno.EISDIR: "det är en mapp", errno.EACCES: "filen får inte läsas"}
+
+
+def _read(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        why = _OS_ERRORS.get(exc.errno, "filen kunde inte öppnas")
+        raise InputError(f"Mappningsfilen kunde inte läsas: {why}", file=safe_name(str(path))) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else _refuse(
+            path, "Mappningsfilen är varken UTF-8 eller Windows-1252")
+
+
+def _is_cp1252(raw: bytes) -> bool:
+    try:
+        raw.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _refuse(path: Path, message: str):
+    raise InputError(message, file=safe_name(str(path)), rule="mapping")
+
+
+def _text(value, path: Path, where: str) -> str:
+    """A name or code from the file: a text (or a number, as YAML reads 01 or 1.0), nothing nested."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    return _refuse(path, f"Mappningsfilen har under {where} något annat än ett namn eller en kod (en lista eller "
+                         "ett avsnitt där ett namn väntas)")
+
+
+def _section(value, path: Path, where: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return _refuse(path, f"Mappningsfilen: {where} ska vara ett avsnitt med namn = värde, inte en lista eller ett "
+                             "enskilt värde")
+    return value
+
+
 def load_mapping(path: str | Path | None) -> Mapping:
     if path is None:
         return Mapping()
     path = Path(path)
+    text = _read(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"Mappningsfilen kunde inte läsas: {exc.strerror}", file=str(path)) from None
-    try:
-        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"Mappningsfilen har fel syntax: {str(exc).splitlines()[0]}", file=str(path)) from None
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.load(text, Loader=_NoAliases)
+    except yaml.YAMLError as exc:
+        if str(exc) == "alias":
+            _refuse(path, "Mappningsfilen använder YAML-ankare och alias (& och *), som inte tas emot")
+        raise InputError(f"Mappningsfilen har fel syntax: {safe_name(str(exc).splitlines()[0])}",
+                         file=safe_name(str(path)), rule="mapping") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"Mappningsfilen har fel syntax: {safe_name(str(exc).splitlines()[0])}",
+                         file=safe_name(str(path)), rule="mapping") from None
     if not isinstance(data, dict):
-        raise InputError("Mappningsfilen ska innehålla avsnitten [tables], [columns] och/eller [codes].", file=str(path))
-    unknown = set(data) - {"tables", "columns", "codes"}
+        _refuse(path, "Mappningsfilen ska innehålla avsnitten [tables], [columns] och/eller [codes].")
+    unknown = {str(k) for k in data} - {"tables", "columns", "codes"}
     if unknown:
-        raise InputError(f"Okänt avsnitt i mappningsfilen: {', '.join(sorted(unknown))}", file=str(path))
+        _refuse(path, f"Okänt avsnitt i mappningsfilen: {', '.join(safe_name(u) for u in sorted(unknown))}")
 
     m = Mapping()
-    for name, table in (data.get("tables") or {}).items():
+    for name, table in _section(data.get("tables"), path, "[tables]").items():
+        table = _text(table, path, "[tables]")
         if table not in TABLES:
-            raise InputError(f"Mappningsfilen nämner tabellen {table!r}, som inte finns i kontraktet", file=str(path))
-        m.tables[normalise_code(str(name))] = table
-    for header, target in (data.get("columns") or {}).items():
+            _refuse(path, f"Mappningsfilen nämner tabellen {safe_name(table)!r}, som inte finns i kontraktet")
+        m.tables[normalise_code(_text(name, path, "[tables]"))] = table
+    for header, target in _section(data.get("columns"), path, "[columns]").items():
+        header = _text(header, path, "[columns]")
         if isinstance(target, dict):
             if header not in TABLES:
-                raise InputError(f"[columns.{header}]: ingen sådan tabell", file=str(path))
+                _refuse(path, f"[columns.{safe_name(header)}]: ingen sådan tabell")
             cols = {c.name for c in TABLES[header].columns}
             for h, col in target.items():
+                col = _text(col, path, f"[columns.{header}]")
                 if col not in cols:
-                    raise InputError(f"[columns.{header}]: kolumnen {col!r} finns inte i tabellen", file=str(path))
-                m.table_columns.setdefault(header, {})[normalise_code(str(h))] = col
+                    _refuse(path, f"[columns.{header}]: kolumnen {safe_name(col)!r} finns inte i tabellen")
+                m.table_columns.setdefault(header, {})[normalise_code(_text(h, path, f"[columns.{header}]"))] = col
         else:
+            target = _text(target, path, "[columns]")
             all_cols = {c.name for t in TABLES.values() for c in t.columns}
             if target not in all_cols:
-                raise InputError(f"[columns]: kolumnen {target!r} finns inte i kontraktet", file=str(path))
-            m.columns[normalise_code(str(header))] = target
-    for column, values in (data.get("codes") or {}).items():
+                _refuse(path, f"[columns]: kolumnen {safe_name(target)!r} finns inte i kontraktet")
+            m.columns[normalise_code(header)] = target
+    for column, values in _section(data.get("codes"), path, "[codes]").items():
+        column = _text(column, path, "[codes]")
         if not isinstance(values, dict):
-            raise InputError(f"[codes.{column}] ska vara en tabell med värde = kod", file=str(path))
-        m.codes[column] = {normalise_code(str(k)): str(v) for k, v in values.items()}
+            _refuse(path, f"[codes.{safe_name(column)}] ska vara en tabell med värde = kod")
+        m.codes[column] = {normalise_code(_text(k, path, f"[codes.{column}]")): _text(v, path, f"[codes.{column}]")
+                           for k, v in values.items()}
     return m
 
 

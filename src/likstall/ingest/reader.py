@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from ..contract.columns import TABLES
 from ..errors import InputError
-from ..contract.personnummer import mask_personnummer
+from ..contract.personnummer import safe_name
 from .mapping import Mapping, canonical_header, detect_table
 from .workbook_limits import WorkbookRefused, check_workbook
 
@@ -41,11 +41,6 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 MAX_LINE_SIZE = 20_000_000  # bytes of one CSV record
 SUPPORTED = CSV_SUFFIXES | XLSX_SUFFIXES | PARQUET_SUFFIXES
 
-def safe_name(text: str) -> str:
-    """A file, sheet or header name fit for the log and messages: no personnummer-shaped digits, no control characters."""
-    text = mask_personnummer(text)
-    text = re.sub(r"[\x00-\x1f\x7f]", "?", text)
-    return text[:200]
 
 
 @dataclass
