@@ -15,6 +15,8 @@ from helpers import EXTRACT, base_tables, write_tables
 FAULTS = [
     ("cases", 0, {"case_id": ""}, "required", "case_id"),
     ("cases", 0, {"person_id": " "}, "required", "person_id"),
+    ("cases", 0, {"person_id": "\u200b"}, "required", "person_id"),  # only invisible characters: no id
+    ("cases", 0, {"case_id": "\t"}, "required", "case_id"),
     ("cases", 0, {"opened": ""}, "required", "opened"),
     ("cases", 0, {"sex": "kvinnan"}, "invalid_code", "sex"),
     ("cases", 0, {"target_group": "okänd grupp"}, "invalid_code", "target_group"),

@@ -106,6 +106,15 @@ def age_band_sql(age: str) -> str:
 assert age_band_sql("a").count("THEN") + 1 == len(AGE_BANDS)  # five limits, six bands
 
 
+def blank_is_null_sql(x: str) -> str:
+    """SQL: the value trimmed, and NULL when nothing is left, or when it holds only spaces, tabs and invisible
+    characters (a zero-width space, a soft hyphen), which trim leaves: such an id was taken as a real one, and
+    every case with it as one person. The pattern runs only for a value whose first character (ascii() is
+    its code point) is below "0" or outside ASCII: one that starts with a digit or a letter is not blank."""
+    return (f"NULLIF(CASE WHEN (ascii({x}) < 48 OR ascii({x}) > 127) "
+            f"AND regexp_full_match({x}, '[\\s\\p{{Zs}}\\p{{Cf}}\\p{{Cc}}]+') THEN '' ELSE {trim_sql(x)} END, '')")
+
+
 def pnr_hit_sql(x: str) -> str:
     """True when the text `x` holds something personnummer-shaped (zero-width characters ignored)."""
     exact = f"regexp_matches(regexp_replace({x}, '{ZERO_WIDTH}', '', 'g'), '{PNR_PATTERN}')"
@@ -347,7 +356,7 @@ class Validator:
         parts = []
         for f in files:
             cols = ", ".join(
-                f"NULLIF({trim_sql(f.columns[c.name])}, '') AS r_{c.name}" if c.name in f.columns else f"NULL::VARCHAR AS r_{c.name}"
+                f"{blank_is_null_sql(f.columns[c.name])} AS r_{c.name}" if c.name in f.columns else f"NULL::VARCHAR AS r_{c.name}"
                 for c in table.columns
             )
             pnr = self._pnr_columns_sql(f) if pnr_columns else self._pnr_sql(f)
