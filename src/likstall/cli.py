@@ -19,7 +19,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_words import install as _swedish_frame
-from .errors import LikstallError
+from .errors import InputError, LikstallError
 
 _swedish_frame()  # "Användning", "Flaggor", "Kommandon" … around the Swedish help texts
 
@@ -50,11 +50,11 @@ def _date(value: Optional[str], option: str) -> Optional[dt.date]:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        from .contract.personnummer import mask_personnummer
+        from .contract.personnummer import safe_name
 
-        # The value is repeated only masked: a personnummer typed in the wrong place must not be echoed.
-        raise typer.BadParameter(f"{mask_personnummer(value)!r} är inget datum; skriv ÅÅÅÅ-MM-DD",
-                                 param_hint=option) from None
+        # The value is repeated only masked: a personnummer typed in the wrong place must not be echoed. (An
+        # InputError, not click's BadParameter, whose frame says "Invalid value for" in English.)
+        raise InputError(f"{option}: {safe_name(value)!r} är inget datum; skriv ÅÅÅÅ-MM-DD") from None
 
 
 def _command() -> str:

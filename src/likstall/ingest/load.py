@@ -73,7 +73,8 @@ def display_names(files: Sequence[Path]) -> list[str]:
     of the load have the same name (cases.csv from the 2020 and the 2021 folder), its folder and name
     (`2020/cases.csv`), else its whole path. Quarantined rows are kept apart by this name and row."""
     names = [f.name for f in files]
-    shown = [f"{f.parent.name}/{f.name}" if names.count(f.name) > 1 else f.name for f in files]
+    # The folder's own name ("x" for ../x/cases.csv, not ".."), from the resolved path.
+    shown = [f"{f.resolve().parent.name}/{f.name}" if names.count(f.name) > 1 else f.name for f in files]
     return [str(f) if shown.count(d) > 1 else d for f, d in zip(files, shown)]
 
 
