@@ -12,9 +12,12 @@ on the raw counts with exact intervals, and show both.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
+
 from . import _sm as sm
 from scipy import stats as st
 
@@ -100,13 +103,19 @@ def _nb2_fit(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
     """μ̂ and the gamma shape α̂ = 1/alpha_NB2 from an intercept-only NB2 model with offset log E."""
     model = sm.NegativeBinomial(observed, np.ones((len(observed), 1)), offset=np.log(expected), loglike_method="nb2")
     start = np.array([math.log(max(observed.sum(), 0.5) / expected.sum()), 0.5])
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # log(0) at α's boundary is -inf, no error
+    # log(0) at α's boundary is -inf, not an error; and there the fit cannot invert its Hessian nor meet its
+    # tolerance, which statsmodels says in English on the analyst's terminal (the boundary is handled below).
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", HessianInversionWarning)
         res = model.fit(start_params=start, disp=0, maxiter=500, method="bfgs")
     # Newton polishes the BFGS optimum; with no extra-Poisson variation (α at 0, on the boundary)
     # it can step to a negative α, outside the model. Keep BFGS's answer then. The polish stops at
     # that step: the next Hessian, at α < 0 (1/α ≈ −4·10⁷), took scipy's special functions 6,5 s.
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", HessianInversionWarning)
             polished = model.fit(start_params=res.params, disp=0, maxiter=200, method="newton",
                                  callback=_stop_outside_the_model)
     except _OutsideTheModel:
