@@ -460,3 +460,18 @@ def test_a_mapping_in_windows_1252_reads_and_a_missing_one_says_so_in_swedish(tm
     assert r.quarantined == 0, r.by_rule
     with pytest.raises(InputError, match="filen finns inte"):
         ingest([folder], tmp_path / "s.duckdb", extract_date=EXTRACT, mapping=tmp_path / "saknas.toml")
+
+
+def test_blank_lines_at_the_end_cost_no_second_pass(tmp_path, export, monkeypatch):
+    # Only a file with fewer records than lines (a blank line before data, a value over two lines) is read a
+    # second time to number its rows; an export's habit of ending with blank lines is not.
+    from likstall.ingest import reader
+
+    def second_pass(*args):
+        raise AssertionError("read a second time")
+
+    monkeypatch.setattr(reader, "_blank_records", second_pass)
+    path = export / "cases.csv"
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n\n\r\n  \n", encoding="utf-8")
+    r = ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    assert r.quarantined == 0 and r.inserted == 15
