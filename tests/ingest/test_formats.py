@@ -144,6 +144,10 @@ def test_a_bare_sex_mapping_serves_each_table_its_own_list(tmp_path, export):
     assert con.execute("SELECT count(*) FROM cases WHERE sex = 'X'").fetchone()[0] == 1
     con.close()
     assert r.by_rule == {"invalid_code": 1}  # the population's Q: X is not in its list
+    # [codes.cases.sex] (TOML nests it as a table in a table) is the cases' column only.
+    m.write_text('[codes.cases.sex]\n"Q" = "X"\n', encoding="utf-8")
+    r = ingest([write_tables(tmp_path / "e2", t)], tmp_path / "s2.duckdb", extract_date=EXTRACT, mapping=m)
+    assert r.by_rule == {"invalid_code": 1}
 
 
 def test_missing_required_column_rejects_the_file_and_leaves_store_unchanged(tmp_path, export):
@@ -324,14 +328,15 @@ def _cases_opened(tmp_path, values: list[str]):
 
 def test_a_date_with_text_after_it_is_not_read_as_the_date(tmp_path):
     # DuckDB's cast reads "2021-03-01 (ungefär)" and "2021-03-01 BC" as 2021-03-01, and "2021-03-1Z" too.
-    bad = ["2021-03-01 (ungefär)", "2021-03-01 BC", "2021-03-01 x", "2021-03-1Z", "2021-3-1BC"]
+    # And a time zone: the cast would keep the date as written, the day before in Sweden for a late UTC time.
+    bad = ["2021-03-01 (ungefär)", "2021-03-01 BC", "2021-03-01 x", "2021-03-1Z", "2021-3-1BC", "2021-03-01T23:30:00Z",
+           "2021-03-01T10:00:00+01:00"]
     r, _ = _cases_opened(tmp_path, bad)
     assert r.by_rule == {"invalid_date": len(bad)}
 
 
 def test_dates_with_a_time_or_slashes_are_read(tmp_path):
-    good = ["2021-03-01", "2021-3-1", "2021/03/01", "2021/03/01 10:00", "2021-03-01T00:00:00Z",
-            "2021-03-01T10:00:00+01:00", "2021-03-01 10:30:00.123"]
+    good = ["2021-03-01", "2021-3-1", "2021/03/01", "2021/03/01 10:00", "2021-03-01T00:00:00", "2021-03-01 10:30:00.123"]
     r, db = _cases_opened(tmp_path, good)
     assert r.quarantined == 0, r.by_rule
     con = duckdb.connect(str(db), read_only=True)

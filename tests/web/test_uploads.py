@@ -284,3 +284,36 @@ def test_one_file_over_the_file_limit_gets_413_and_its_message(db):
     app = create_app(db, login_delay=0, max_request=2 * MB, max_file=1 * MB)
     _, r = upload(logged_in(app, "admin"), [("cases.csv", b"case_id\n" + b"x" * (MB + MB // 2))])
     assert r.status_code == 413 and "En fil är större än 1 MB" in r.text
+
+
+def test_ordinary_workbook_parts_are_not_counted_or_refused(tmp_path):
+    # The calculation chain lists every formula cell as <c r=...>, a chart cache is full of <c:pt> and <c:f>, and
+    # Excel saves a formula whose result is "" as t="str" with an empty <v>: none of it is a cell to count or
+    # a formula without its value, and a large chart cache is checked in linear time.
+    import time
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in range(1, 21):
+        ws.append([r, r * 2])
+    wb.save(tmp_path / "base.xlsx")
+    book = tmp_path / "book.xlsx"
+    chart = (b'<c:chartSpace xmlns:c="x"><c:chart><c:ser><c:val><c:numRef><c:f>Sheet!$A$1:$A$9</c:f><c:numCache>'
+             + b"".join(b'<c:pt idx="%d"><c:v>%d</c:v></c:pt>' % (i, i) for i in range(20_000))
+             + b"</c:numCache></c:numRef></c:val></c:ser></c:chart></c:chartSpace>")
+    chain = b'<calcChain xmlns="x">' + b"".join(b'<c r="B%d" i="1"/>' % i for i in range(1, 2001)) + b"</calcChain>"
+    with zipfile.ZipFile(tmp_path / "base.xlsx") as src, zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>",
+                                    b'<row r="21"><c r="A21" t="str"><f>IF(1,"","")</f><v></v></c></row></sheetData>')
+            dst.writestr(item, data)
+        dst.writestr("xl/charts/chart1.xml", chart)
+        dst.writestr("xl/calcChain.xml", chain)
+    started = time.perf_counter()
+    check_workbook(book, max_cells=100, max_bytes=64 * MB)  # 41 cells in the sheet; 2 000 in the chain
+    assert time.perf_counter() - started < 5

@@ -98,6 +98,18 @@ def _section(value, path: Path, where: str) -> dict:
     return value
 
 
+def _codes(section: dict):
+    """(column, values) of [codes]: `[codes.cases.sex]` in TOML (and `cases: {sex: ...}` in YAML) nests the table
+    above the column; it means the column "cases.sex"."""
+    for column, values in section.items():
+        if isinstance(column, str) and column in TABLES and isinstance(values, dict) \
+                and values and all(isinstance(v, dict) for v in values.values()):
+            for col, inner in values.items():
+                yield f"{column}.{col}", inner
+        else:
+            yield column, values
+
+
 def load_mapping(path: str | Path | None) -> Mapping:
     if path is None:
         return Mapping()
@@ -142,12 +154,12 @@ def load_mapping(path: str | Path | None) -> Mapping:
             if target not in all_cols:
                 _refuse(path, f"[columns]: kolumnen {safe_name(target)!r} finns inte i kontraktet")
             m.columns[normalise_code(header)] = target
-    for column, values in _section(data.get("codes"), path, "[codes]").items():
+    for column, values in _codes(_section(data.get("codes"), path, "[codes]")):
         column = _text(column, path, "[codes]")
+        where = f"[codes.{safe_name(column)}]"
         if not isinstance(values, dict):
-            _refuse(path, f"[codes.{safe_name(column)}] ska vara en tabell med värde = kod")
-        m.codes[column] = {normalise_code(_text(k, path, f"[codes.{column}]")): _text(v, path, f"[codes.{column}]")
-                           for k, v in values.items()}
+            _refuse(path, f"{where} ska vara en tabell med värde = kod")
+        m.codes[column] = {normalise_code(_text(k, path, where)): _text(v, path, where) for k, v in values.items()}
     return m
 
 

@@ -111,9 +111,10 @@ def _braced(sql: str) -> str:
 
 # The separators, spaces and invisible characters a personnummer can be written with (contract/personnummer.py)
 # go, and digits of other scripts become ASCII digits, before the form is recognised.
-# An ASCII value (strlen = length: one byte per character) keeps the old, cheaper form: the wider classes and
-# the digit translation cost 5× as much per id and can change nothing there (the ASCII part of the class is the
-# same, and translate maps only non-ASCII digits).
+# An ASCII value (strlen = length: one byte per character) keeps the old, cheaper form, so that every ASCII id
+# keeps the pseudonym it had (the wider classes and the digit translation cost 5× as much per id). The one
+# difference: ASCII control characters between the digits (\v, \x1c-\x1e), which the import's rule finds in
+# other columns, are not removed here, so such a person id keeps its own pseudonym, as before.
 _PNR_DIGITS = _braced(
     "CASE WHEN strlen(PLACEHOLDER) = length(PLACEHOLDER) THEN regexp_replace(PLACEHOLDER, '[\\s+-]', '', 'g') "
     f"ELSE translate(regexp_replace(PLACEHOLDER, '[{SQL_SPACES}{SQL_SEPARATORS}{SQL_ZERO_WIDTH}]', '', 'g'), "

@@ -384,7 +384,7 @@ class _Lines:
 
     def feed(self, chunk: bytes) -> None:
         self.newlines += chunk.count(b"\n")
-        tail = chunk.rstrip(b" \t\r\n")
+        tail = chunk.rstrip(b"\r\n")  # (a line of spaces is a record to DuckDB's reader, not a blank line)
         if len(tail) == 0:
             self._trailing += chunk.count(b"\n")
         else:

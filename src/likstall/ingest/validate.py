@@ -83,10 +83,10 @@ def date_value_sql(x: str) -> str:
 # A date, optionally with a time of day (a workbook's or Parquet file's timestamp). DuckDB's own cast ignores
 # whatever follows a space ("2020-01-01 (ungefär)", "2020-01-01 BC" became 2020-01-01); the short form skips the
 # pattern for the plain dates almost every row has.
-# With / as well as -, and an ISO time zone (Z, +01:00) or UTC after the time. (Written without braces: the
-# typed row's SQL is a template filled in with str.format.)
+# With / as well as -. Not with a time zone (Z, +01:00): the cast would keep the date as written, which is the
+# day before in Sweden for a late UTC time. (Written without braces: the typed row's SQL is a str.format template.)
 DATE_TIME = (r"[0-9][0-9][0-9][0-9][-/][0-9][0-9]?[-/][0-9][0-9]?"
-             r"([ T][0-9][0-9]?:[0-9][0-9](:[0-9][0-9](\.[0-9]+)?)?( ?Z| ?[+-][0-9][0-9](:?[0-9][0-9])?| UTC)?)?")
+             r"([ T][0-9][0-9]?:[0-9][0-9](:[0-9][0-9](\.[0-9]+)?)?)?")
 
 
 def date_shape_sql(x: str) -> str:

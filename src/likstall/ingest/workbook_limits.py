@@ -57,10 +57,18 @@ CELL_REF = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
 DTD = (b"<!DOCTYPE", b"<!ENTITY")
 
 
-# A cell (any namespace prefix, r in either quotes) with what it holds; a saved value is a non-empty <v>.
-FORMULA_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>)", re.S)
-FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
-SAVED_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>[^<]")
+# A cell (any namespace prefix) with what it holds, up to its end tag without running into the next cell (a lazy
+# ".*?" scanned to the chunk's end from every chart element: minutes for a chart cache); a saved value is a
+# non-empty <v>, or an empty one on a formula whose result is text (t="str": Excel's =IF(...;"";...)).
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"
+FORMULA_CELL = re.compile(rb"<" + _P + rb"c(?=[\s/>])([^>]*?)(?:/>|>((?:[^<]|<(?!" + _P + rb"c[\s/>]))*?)</" + _P + rb"c>)")
+FORMULA = re.compile(rb"<" + _P + rb"f[\s/>]")
+SAVED_VALUE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>[^<]")
+EMPTY_VALUE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?(?:/>|></" + _P + rb"v>)")
+TEXT_RESULT = re.compile(rb"""\bt\s*=\s*["']str["']""")
+# The parts that hold cells: a worksheet's root element (wherever the workbook's links put it). Not the
+# calculation chain (xl/calcChain.xml lists every formula cell as <c r=...>) nor charts (<c:f> is a range).
+SHEET_ROOT = re.compile(rb"<" + _P + rb"(?:worksheet|dialogsheet)[\s>]")
 
 
 class WorkbookRefused(Exception):
@@ -168,11 +176,32 @@ def _parts(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: dict):
         yield carry
 
 
+RELATIONSHIP = re.compile(rb"<" + _P + rb"Relationship\b[^>]*>")
+
+
+def _linked_sheets(z: zipfile.ZipFile, infos) -> set[str]:
+    """The parts the workbook's links name as worksheets (lower-case zip paths), as the reader finds them; with
+    the parts whose root element is a worksheet, these are counted. The links file is small; a huge one is
+    not read here (the budget counts it like any part)."""
+    rels = next((i for i in infos if i.filename.lower() == "xl/_rels/workbook.xml.rels"), None)
+    if rels is None or rels.file_size > CHUNK:
+        return set()
+    out = set()
+    for tag in RELATIONSHIP.findall(z.read(rels)[:CHUNK]):
+        attrs = {m.group(1): (m.group(2) if m.group(2) is not None else m.group(3)) for m in ATTR.finditer(tag)}
+        kind, target = attrs.get(b"Type", b""), attrs.get(b"Target", b"")
+        if kind.endswith((b"/worksheet", b"/dialogsheet")) and target:
+            path = target.decode("utf-8", "replace").lstrip("/")
+            out.add((path if path.startswith("xl/") or target.startswith(b"/") else f"xl/{path}").lower())
+    return out
+
+
 def _refuse_formula_without_value(text: bytes) -> None:
     """A formula cell with no value saved with it (a workbook written by a program that does not calculate, such
     as a script) would be read as empty without a word: refused, naming the cell."""
     for attrs, inner in FORMULA_CELL.findall(text):
-        if inner and FORMULA.search(inner) and not SAVED_VALUE.search(inner):
+        if inner and FORMULA.search(inner) and not SAVED_VALUE.search(inner) and not (
+                TEXT_RESULT.search(attrs) and EMPTY_VALUE.search(inner)):
             ref = _r(b"<c" + attrs + b">")
             where = f"Cellen {ref.decode()}" if ref and CELL_REF.fullmatch(ref) else "En cell"
             raise WorkbookRefused(
@@ -198,12 +227,17 @@ def check_workbook(path: Path, *, max_cells: int, max_bytes: int) -> None:
         if sum(i.file_size for i in infos) > max_bytes:
             raise WorkbookRefused("Arbetsboken är för stor uppackad.")
         budget, cells = {"bytes": max_bytes}, 0
+        sheets = _linked_sheets(z, infos)
         try:
             for info in infos:
-                # Every part, not only those under xl/worksheets/: the workbook's own links may put a sheet
-                # anywhere (xl/ws/sheet1.XML), and the reader follows them. Other parts hold no cell elements.
-                s = _Sheet()
+                # Every part whose root is a worksheet, not only those under xl/worksheets/: the workbook's own
+                # links may put a sheet anywhere (xl/ws/sheet1.XML), and the reader follows them.
+                s, sheet = _Sheet(), (info.filename.lower() in sheets) or None
                 for text in _parts(z, info, budget):
+                    if sheet is None:  # the part's first piece names its root element
+                        sheet = bool(SHEET_ROOT.search(text))
+                    if not sheet:
+                        continue  # still read to its end: its unpacked bytes count against the budget
                     _scan(text, s)
                     if cells + s.cells > max_cells or s.max_row * s.max_col > max_cells:
                         raise WorkbookRefused(too_many)

@@ -257,21 +257,21 @@ class State:
 
 # The query parameters that say what a page or an answer showed, kept in the access log with the path, each only
 # in the shape its valid values have (a year, a flag, an order, a catalogue or district code: lower-case
-# identifiers), so that a name or an id typed into an address is not logged; a route that checks a value
-# itself can leave out one it refused (`omit`).
+# identifiers), so that a name or an id typed into an address is not logged.
 _LOGGED = {
     "year": re.compile(r"[0-9]{4}"),
     "utkast": re.compile(r"0|1|true|false"),
     "ordning": re.compile(r"stigande|fallande"),
     "fraga": re.compile(r"[a-z][a-z0-9_]{0,60}"),
     "table": re.compile(r"[a-z][a-z0-9_]{0,60}"),
-    "district": re.compile(r"[a-z][a-z0-9_]{0,60}"),
+    "district": re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,60}"),
 }
 
 
-def where(request, omit: tuple[str, ...] = ()) -> str:
+def where(request, district_known: bool = False) -> str:
     """The request's path and what in its query says what it showed, for the access log: `/?year=2021&utkast=1`
-    (with the publication log, the year and time tell which release version it was)."""
+    (with the publication log, the year and time tell which release version it was). A district only where
+    the route found it among the release's codes (`district_known`): codes have no single shape to check."""
     kept = [f"{k}={v}" for k, v in request.query_params.multi_items()
-            if k in _LOGGED and k not in omit and _LOGGED[k].fullmatch(v)]
+            if k in _LOGGED and (k != "district" or district_known) and _LOGGED[k].fullmatch(v)]
     return request.url.path + ("?" + "&".join(kept) if kept else "")

@@ -108,7 +108,7 @@ def tables(request: Request, year: int | None, table: str | None, district: str 
         return tables_answer(rel, y, table, want)
 
     response = encoded(request, st, st.page_key("api/tables", (y, table, want)), build)
-    st.log(user, "api", where(request, omit=("district",) if want == NO_DISTRICT else ()), table, 200)
+    st.log(user, "api", where(request, district_known=want not in (None, NO_DISTRICT)), table, 200)
     return response
 
 
