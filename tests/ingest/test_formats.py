@@ -480,3 +480,13 @@ def test_blank_lines_at_the_end_cost_no_second_pass(tmp_path, export, monkeypatc
     path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n\n\n\n", encoding="utf-8")
     r = ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
     assert r.quarantined == 0 and r.inserted == 15
+
+
+def test_a_file_mixing_line_endings_is_refused_in_swedish(tmp_path, export):
+    # DuckDB's reader refuses a file whose last lines end in both CRLF and LF (two files put together), with an
+    # English reason; the message says what it means.
+    path = export / "cases.csv"
+    path.write_bytes(path.read_bytes().rstrip(b"\n") + b"\n\n\r\n  \n")
+    with pytest.raises(InputError, match="radslut") as exc:
+        ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
+    assert "cases.csv" in str(exc.value) and "state machine" not in str(exc.value)

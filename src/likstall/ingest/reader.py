@@ -489,10 +489,21 @@ def _short(exc: BaseException) -> str:
     return safe_name(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:160]
 
 
+# DuckDB's reasons for refusing a whole file, in Swedish where we know what they mean.
+_DUCKDB_REASONS = {
+    "state machine reached an invalid state": "raderna slutar på olika sätt (både CRLF och LF, t.ex. en fil som satts "
+                                              "ihop av två) eller har tecken som CSV inte tillåter; spara filen på nytt "
+                                              "med ett radslut",
+}
+
+
 def _clean_duckdb_message(exc: BaseException) -> str:
     # DuckDB quotes the offending line in its messages; keep only the first sentence so no value leaks.
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     first = re.sub(r"^[A-Za-z ]+Error: ", "", first)
+    for english, swedish in _DUCKDB_REASONS.items():
+        if english in first:
+            return swedish
     return safe_name(first)[:160]
 
 
