@@ -1,4 +1,4 @@
-"""Helpers for tests: small hand-made export files."""
+"""Helpers for tests: small hand-made export files, and reading a store."""
 
 from __future__ import annotations
 
@@ -6,7 +6,18 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import duckdb
+
 EXTRACT = dt.date(2022, 1, 31)
+
+
+def store_rows(db: Path, sql: str, params=()) -> list[tuple]:
+    """The rows of one query on a store, opened read-only and closed again."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
 
 
 def write_csv(path: Path, rows: list[dict], *, delimiter: str = ",", encoding: str = "utf-8") -> Path:

@@ -13,7 +13,7 @@ from likstall.demo.write import write_demo_data
 from likstall.errors import InputError
 from likstall.ingest.load import ingest
 
-from helpers import EXTRACT, base_tables, write_csv, write_tables
+from helpers import EXTRACT, base_tables, store_rows, write_csv, write_tables
 
 
 def _total(r):
@@ -116,6 +116,4 @@ def test_files_of_the_same_name_in_two_folders_are_kept_apart(tmp_path):
     r = ingest([ref, a, b, a], tmp_path / "s.duckdb", extract_date=EXTRACT)  # `a` given twice: read once
     assert r.rows_read == 9 + 3 + 3 and r.quarantined == 1 and r.inserted == 14
     assert sorted(f["file"] for f in r.files if f["table"] == "cases") == ["2020/cases.csv", "2021/cases.csv"]
-    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
-    assert con.execute("SELECT file, row_number FROM quarantine").fetchall() == [("2020/cases.csv", 3)]
-    con.close()
+    assert store_rows(tmp_path / "s.duckdb", "SELECT file, row_number FROM quarantine") == [("2020/cases.csv", 3)]

@@ -9,7 +9,7 @@ import pytest
 
 from likstall.ingest.load import ingest
 
-from helpers import EXTRACT, base_tables, write_tables
+from helpers import EXTRACT, base_tables, store_rows, write_tables
 
 # (table, row index, changes, expected rule, expected column)
 FAULTS = [
@@ -193,14 +193,6 @@ def test_personnummer_with_any_dash_or_space_is_caught_and_never_stored(tmp_path
     assert not any(spelling.encode() in blob for spelling in SPELLINGS)
 
 
-def _messages(db) -> list[tuple[str, str]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute("SELECT column_name, message FROM quarantine WHERE rule = 'invalid_code' ORDER BY row_number").fetchall()
-    finally:
-        con.close()
-
-
 def test_a_bad_value_is_quoted_only_when_many_rows_share_it(tmp_path):
     # A code the export spells its own way in many rows is quoted (it helps to map it); a name or a note that an
     # export error put in a code column, in one row, is not; nor is anything with digits or invisible characters.
@@ -215,7 +207,7 @@ def test_a_bad_value_is_quoted_only_when_many_rows_share_it(tmp_path):
     del tables["placements"]
     db = tmp_path / "s.duckdb"
     ingest([write_tables(tmp_path / "e", tables)], db, extract_date=EXTRACT)
-    messages = _messages(db)
+    messages = store_rows(db, "SELECT column_name, message FROM quarantine WHERE rule = 'invalid_code' ORDER BY row_number")
     assert len(messages) == 14
     shared = [m for c, m in messages if c == "sex" and '("kvinnna")' in m]
     assert len(shared) == 6

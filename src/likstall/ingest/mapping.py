@@ -62,19 +62,12 @@ def _read(path: Path) -> str:
     except OSError as exc:
         why = _OS_ERRORS.get(exc.errno, "filen kunde inte öppnas")
         raise InputError(f"Mappningsfilen kunde inte läsas: {why}", file=safe_name(str(path))) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else _refuse(
-            path, "Mappningsfilen är varken UTF-8 eller Windows-1252")
-
-
-def _is_cp1252(raw: bytes) -> bool:
-    try:
-        raw.decode("cp1252")
-        return True
-    except UnicodeDecodeError:
-        return False
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return _refuse(path, "Mappningsfilen är varken UTF-8 eller Windows-1252")
 
 
 def _refuse(path: Path, message: str):
