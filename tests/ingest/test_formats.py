@@ -114,9 +114,15 @@ def test_mapping_to_a_code_outside_the_list_is_an_error(tmp_path, export):
     assert "Anna" not in str(exc.value)  # a mapping file can hold anything: its values are not repeated
 
 
-def test_a_district_mapping_leads_only_to_a_known_district(tmp_path, export):
+@pytest.mark.parametrize("per_row", [False, True], ids=["few-values", "many-values"])
+def test_a_district_mapping_leads_only_to_a_known_district(tmp_path, export, monkeypatch, per_row):
     # A mapping to a district the reference data does not have quarantines the rows (it was stored unchecked: a
-    # name or a personnummer as the district code); one that looks like a personnummer refuses the mapping.
+    # name or a personnummer as the district code); one that looks like a personnummer refuses the mapping. Both
+    # ways of typing a code column: a lookup of its few distinct values, and per row when there are many.
+    if per_row:
+        from likstall.ingest.validate import Validator
+
+        monkeypatch.setattr(Validator, "MAX_DISTINCT", 0)
     m = tmp_path / "m.toml"
     m.write_text('[codes.district]\n"norr" = "Anna Andersson"\n"soder" = "ost"\n', encoding="utf-8")
     db = tmp_path / "s.duckdb"

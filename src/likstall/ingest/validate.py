@@ -33,17 +33,16 @@ from .pseudonym import CASE, PLACEMENT, id_key_sql, person_key_sql, trim_sql
 from .reader import StagedFile, safe_name
 
 ZERO_WIDTH = f"[{SQL_ZERO_WIDTH}]"
-# The separators and spaces a personnummer is written with (contract/personnummer.py). Not chr(31), which joins
-# a row's columns for the check (`Validator._pnr_sql`).
-PNR_SEPARATORS, PNR_SPACES = SQL_SEPARATORS, SQL_SPACES
-# 10 or 12 digits (any script's digits), optionally with a separator before the last four, not part of a longer number.
-PNR_PATTERN = (rf"(^|[^\p{{Nd}}])(\p{{Nd}}{{2}})?\p{{Nd}}{{6}}[{PNR_SPACES}]*[{PNR_SEPARATORS}]?[{PNR_SPACES}]*"
+# 10 or 12 digits (any script's digits), optionally with a separator before the last four, not part of a longer
+# number; the separators and spaces are those of contract/personnummer.py (not chr(31), which joins a row's
+# columns for the check, `Validator._pnr_sql`).
+PNR_PATTERN = (rf"(^|[^\p{{Nd}}])(\p{{Nd}}{{2}})?\p{{Nd}}{{6}}[{SQL_SPACES}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}]*"
                rf"\p{{Nd}}{{4}}([^\p{{Nd}}]|$)")
 # A necessary condition for PNR_PATTERN after the zero-width characters are removed: ten digits with
 # nothing but zero-width characters between them, except spaces and one separator before the last
 # four. Checked on the text as read, it spares almost every row the removal and the exact pattern.
 _ZW = ZERO_WIDTH[1:-1]
-PNR_CANDIDATE = (rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{5}}[{PNR_SPACES}{_ZW}]*[{PNR_SEPARATORS}]?[{PNR_SPACES}{_ZW}]*"
+PNR_CANDIDATE = (rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{5}}[{SQL_SPACES}{_ZW}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}{_ZW}]*"
                  rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{3}}")
 EARLIEST_DATE = dt.date(1990, 1, 1)
 
@@ -80,11 +79,10 @@ def date_value_sql(x: str) -> str:
     return f"CASE WHEN regexp_full_match({x}, '[0-9]{{1,4}}[-/.][0-9]{{1,2}}[-/.][0-9]{{1,4}}') THEN ' (\"' || {x} || '\")' ELSE '' END"
 
 
-# A date, optionally with a time of day (a workbook's or Parquet file's timestamp). DuckDB's own cast ignores
-# whatever follows a space ("2020-01-01 (ungefär)", "2020-01-01 BC" became 2020-01-01); the short form skips the
-# pattern for the plain dates almost every row has.
-# With / as well as -. Not with a time zone (Z, +01:00): the cast would keep the date as written, which is the
-# day before in Sweden for a late UTC time. (Written without braces: the typed row's SQL is a str.format template.)
+# A date with - or /, optionally with a time of day (a workbook's or Parquet file's timestamp). DuckDB's own cast
+# ignores whatever follows a space ("2020-01-01 (ungefär)", "2020-01-01 BC" became 2020-01-01). Not with a time
+# zone (Z, +01:00): the cast would keep the date as written, the day before in Sweden for a late UTC time.
+# (Written without braces: the typed row's SQL is a str.format template.)
 DATE_TIME = (r"[0-9][0-9][0-9][0-9][-/][0-9][0-9]?[-/][0-9][0-9]?"
              r"([ T][0-9][0-9]?:[0-9][0-9](:[0-9][0-9](\.[0-9]+)?)?)?")
 
@@ -386,23 +384,29 @@ class Validator:
         self.con.execute("DROP TABLE _distinct")
         return out
 
-    def _code_lookup(self, table: Table, col: str) -> dict[str, str]:
+    def _user_codes(self, table: Table, col: str) -> dict[str, str | None]:
+        """The mapping file's codes for a column: each value → its code, or None where the code is not one the
+        column may take. A district must be in the reference data (this load's or an earlier one's): anything
+        else would be stored as a district code unchecked (a name, a personnummer). A bare `[codes.sex]` serves
+        both tables with a sex column, and each takes only its own list's codes. A value mapped to None is then
+        unknown itself, not read as it stands."""
         c = table.column(col)
-        user = self.ctx.mapping.code_map(table.name, col)
+        if c.codes == "district":
+            allowed = {code for (code,) in self.con.execute("SELECT DISTINCT code FROM stg.district_alias").fetchall()}
+        else:
+            allowed = SWEDISH_LABELS.get(c.codes, {})
+        return {alias: (code if code in allowed else None)
+                for alias, code in self.ctx.mapping.code_map(table.name, col).items()}
+
+    def _code_lookup(self, table: Table, col: str) -> dict[str, str | None]:
+        c = table.column(col)
         if c.codes == "district":
             lookup = dict(self.con.execute(
                 "SELECT alias, min(code) FROM stg.district_alias GROUP BY alias").fetchall())
-            # A user's mapping may only lead to a district the reference data has (this load's or an earlier
-            # one's): anything else would be stored as a district code unchecked (a name, a personnummer).
-            # (A value mapped to an unknown district is then unknown itself, not read as it stands.)
-            known = set(lookup.values())
-            user = {alias: (code if code in known else None) for alias, code in user.items()}
         else:
             lookup = dict(self.con.execute(
                 "SELECT alias, code FROM stg.code_alias WHERE list = ?", [c.codes]).fetchall())
-            # A bare `[codes.sex]` serves both tables with a sex column; each takes only its own list's codes.
-            user = {alias: (code if code in SWEDISH_LABELS.get(c.codes, {}) else None) for alias, code in user.items()}
-        lookup.update(user)  # a user mapping comes first (None: the value is not in this column's list)
+        lookup.update(self._user_codes(table, col))  # a user mapping comes first
         return lookup
 
     def _mapped(self, raw: str, norms: dict[str, str], lookup: dict, sql_type: str, joins: list[str]) -> str:
@@ -431,12 +435,11 @@ class Validator:
         if norms is not None:
             return self._mapped(raw, norms, self._code_lookup(table, col), "VARCHAR", joins)
         # Many distinct values (a broken or unmapped column): normalise per row.
-        user = self.ctx.mapping.code_map(table.name, col)
         n = norm_sql(f"u.{raw}")
         if c.codes == "district":
-            known = {code for _, code in self.con.execute("SELECT alias, code FROM stg.district_alias").fetchall()}
-            unknown = [k for k, v in user.items() if v not in known]  # as in `_code_lookup`: these stay unknown
-            user_cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in user.items() if v in known)
+            user = self._user_codes(table, col)
+            unknown = [k for k, v in user.items() if v is None]
+            user_cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in user.items() if v is not None)
             inner = f"(SELECT min(code) FROM stg.district_alias d WHERE d.alias = {n})"
             mapped = f"coalesce(CASE {n} {user_cases} END, {inner})" if user_cases else inner
             return f"CASE WHEN {n} IN ({', '.join(map(lit, unknown))}) THEN NULL ELSE {mapped} END" if unknown else mapped
