@@ -193,22 +193,35 @@ def test_personnummer_with_any_dash_or_space_is_caught_and_never_stored(tmp_path
     assert not any(spelling.encode() in blob for spelling in SPELLINGS)
 
 
-def test_a_bad_value_is_quoted_only_when_many_rows_share_it(tmp_path):
-    # A code the export spells its own way in many rows is quoted (it helps to map it); a name or a note that an
-    # export error put in a code column, in one row, is not; nor is anything with digits or invisible characters.
+def test_a_bad_value_is_quoted_only_when_many_persons_share_it(tmp_path):
+    # A code the export spells its own way for many persons is quoted (it helps to map it); a name or a note that
+    # an export error put in a code column is not, however many of one person's rows it is in (her cases; the
+    # placements of one case; the placements of her several cases); nor is anything with digits or invisible
+    # characters.
     tables = copy.deepcopy(base_tables())
     template = tables["cases"][0]
     tables["cases"] = [dict(template, case_id=f"AR-{i}", person_id=f"P-{i}", sex="kvinnna") for i in range(6)]
-    tables["cases"] += [dict(template, case_id="AR-N", person_id="P-N", sex="Anna Andersson"),
-                        dict(template, case_id="AR-Z", person_id="P-Z", target_group="slagen av maken")]
+    tables["cases"] += [dict(template, case_id=f"AR-N{i}", person_id=" p-n" if i % 2 else "P-N", sex="Anna Andersson")
+                        for i in range(6)]  # one person, two spellings of her id, six cases
+    tables["cases"] += [dict(template, case_id="AR-Z", person_id="P-Z", target_group="slagen av maken")]
     tables["cases"] += [dict(template, case_id=f"AR-D{i}", person_id=f"P-D{i}", handling_unit="8\u200b0\u200b0\u200b3")
                         for i in range(6)]
-    tables["placements"] = []
-    del tables["placements"]
+    tables["cases"] += [dict(template, case_id=f"AR-M{i}", person_id="P-M") for i in range(6)]  # one person, six cases
+    tables["cases"] += [dict(template, case_id=f"AR-H{i}", person_id=f"P-H{i}", handling_unit="Zlatan Testsson")
+                        for i in range(6)]  # a name (a case officer's?) for six persons: still a name
+    ptemplate = tables["placements"][0]
+    tables["placements"] = (
+        [dict(ptemplate, placement_id=f"IN-{i}", case_id=f"AR-{i}", type="skydat_boende") for i in range(6)]
+        + [dict(ptemplate, placement_id=f"IN-O{i}", case_id="AR-Z", referring_unit="Bo Bosson") for i in range(6)]
+        + [dict(ptemplate, placement_id=f"IN-M{i}", case_id=f"AR-M{i}", referring_unit="Cilla Cillasson")
+           for i in range(6)])
     db = tmp_path / "s.duckdb"
     ingest([write_tables(tmp_path / "e", tables)], db, extract_date=EXTRACT)
-    messages = store_rows(db, "SELECT column_name, message FROM quarantine WHERE rule = 'invalid_code' ORDER BY row_number")
-    assert len(messages) == 14
-    shared = [m for c, m in messages if c == "sex" and '("kvinnna")' in m]
-    assert len(shared) == 6
-    assert not any("Anna" in m or "maken" in m or "\u200b" in m or "8" in m.split("tillåtna")[0] for _, m in messages)
+    messages = store_rows(db, "SELECT table_name, column_name, message FROM quarantine WHERE rule = 'invalid_code' "
+                              "ORDER BY table_name, row_number")
+    assert len(messages) == 43
+    quoted = [(t, c) for t, c, m in messages if '("' in m]
+    assert quoted == [("cases", "sex")] * 6 + [("placements", "type")] * 6
+    assert all('("kvinnna")' in m or '("skydat_boende")' in m for _, _, m in messages if '("' in m)
+    assert not any(name in m for _, _, m in messages
+                   for name in ("Anna", "Zlatan", "maken", "\u200b", "Bo Bosson", "Cilla") + tuple("0123456789"))

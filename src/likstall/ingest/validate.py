@@ -57,19 +57,23 @@ def norm_sql(x: str) -> str:
     return f"trim(regexp_replace(lower(strip_accents(trim({x}))), '[^a-z0-9+]+', '_', 'g'), '_')"
 
 
-# A bad value is quoted in its message only when it is short, has fewer than four digits and no control or
-# invisible characters, and occurs in at least this many rows of its column in the load: a code the export
-# spells its own way (which the message then helps to map), not a name or a note about one person that an
-# export error put in a code column (those are never written to the quarantine).
-QUOTE_FROM_ROWS = 5
+# A bad value is quoted in its message only when it is short, has fewer than four digits, no control or
+# invisible characters and not two capitalised words (a name), and occurs in its column for at least this many different persons in the load (a
+# case's person; a placement's case's person, or the case itself where the case is unknown; in the tables
+# without persons, rows): a code the export spells its own way (which the message then helps to map), not a
+# name or a note about one person that an export error put in a code column, however many of that person's
+# rows it is in (those are never written to the quarantine).
+QUOTE_FROM_PERSONS = 5
 
 
 def shown_value_sql(x: str, table: str, column: str) -> str:
-    """SQL: ' ("value")' for a value that may be quoted (see QUOTE_FROM_ROWS), else ''. Needs
-    `stg.common_<table>` (`Validator._distinct_values`)."""
+    """SQL: ' ("value")' for a value that may be quoted (see QUOTE_FROM_PERSONS), else ''. Needs
+    `stg.common_<table>` (`Validator._common_values`)."""
     return (
         f"CASE WHEN length({x}) <= 30 AND length(regexp_replace({x}, '[^\\p{{Nd}}]', '', 'g')) < 4 "
         f"AND NOT regexp_matches({x}, '[\\p{{Cc}}\\p{{Cf}}]') "
+        # Two capitalised words are taken for a name (a case officer's, in many persons' rows), not a code.
+        f"AND NOT regexp_matches({x}, '\\p{{Lu}}\\p{{Ll}}+[\\s\\p{{Zs}}-]+\\p{{Lu}}\\p{{Ll}}') "
         f"AND EXISTS (SELECT 1 FROM stg.common_{table} k WHERE k.col = {lit(column)} AND k.v = {x}) "
         f"THEN ' (\"' || {x} || '\")' ELSE '' END"
     )
@@ -309,6 +313,7 @@ class Validator:
             self.con.execute(f"DROP TABLE IF EXISTS stg.lk{n}")
         self.con.execute("DROP TABLE IF EXISTS stg.person_map")
         self.con.execute(f"DROP TABLE IF EXISTS stg.common_{table.name}")
+        self.con.execute(f"DROP TABLE IF EXISTS stg.many_{table.name}")
         if table.name == "cases":
             self._cases_accepted = True
         if table.name == "districts":
@@ -370,8 +375,9 @@ class Validator:
         if not cols:
             return {}
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE _distinct AS {distinct_values_sql(f'stg.u_{table.name}', cols, rows)}")
-        self.con.execute(f"CREATE OR REPLACE TABLE stg.common_{table.name} AS "
-                         f"SELECT col, v FROM _distinct WHERE n >= {QUOTE_FROM_ROWS}")
+        # The values in enough rows to be in enough persons' rows to be quoted (`_common_values`).
+        self.con.execute(f"CREATE OR REPLACE TABLE stg.many_{table.name} AS "
+                         f"SELECT col, v FROM _distinct WHERE n >= {QUOTE_FROM_PERSONS}")
         counts = dict(self.con.execute("SELECT col, count(*) FROM _distinct GROUP BY col").fetchall())
         out: dict[str, dict[str, str] | None] = {c: ({} if counts.get(c, 0) <= self.MAX_DISTINCT else None) for c in cols}
         small = [c for c in cols if out[c] is not None and counts.get(c)]
@@ -538,6 +544,7 @@ class Validator:
                       "'Värdet i kolumnen ' || c || ' har formen av ett person- eller samordningsnummer; raden lagras inte'")
         errors = (f"list_concat(list_filter([{errs}], e -> e IS NOT NULL), "
                   f"list_transform(coalesce(_pnr, []), c -> {pnr}))")
+        self._common_values(table)
         # The rows as read again, with the columns that hold a personnummer listed (`_pnr_columns_sql`).
         self._union(table, files, pnr_columns=True)
         failed = (f"(SELECT * FROM stg.w_{name} WHERE (_file, _row) IN "
@@ -548,6 +555,51 @@ class Validator:
             self.ctx.key_params if name == "placements" else None,
         )
         self.con.execute(f"DROP VIEW stg.w_{name}")
+
+    def _common_values(self, table: Table) -> None:
+        """`stg.common_<table>`: the (column, value) pairs that a failed row has in a code or ja/nej column
+        and that at least QUOTE_FROM_PERSONS different persons have in that column in this load (the only
+        values `shown_value_sql` may quote). Counted only for the values of failed rows, so only when
+        something failed; persons are counted by pseudonym, so two spellings of one id are one person."""
+        name = table.name
+        cols = [c.name for c in table.columns if c.kind in (CODE, BOOL)]
+        if not cols:
+            self.con.execute(f"CREATE OR REPLACE TABLE stg.common_{name} (col VARCHAR, v VARCHAR)")
+            return
+        pairs = "[" + ", ".join(f"{{'col': {lit(c)}, 'v': u.r_{c}}}" for c in cols) + "]"
+        # A value that did not type (read, but NULL in the store's shape) is one a message may quote.
+        invalid = "[" + ", ".join(f"{{'col': {lit(c)}, 'v': CASE WHEN c.{_q(c)} IS NULL THEN u.r_{c} END}}"
+                                  for c in cols) + "]"
+        joins = f"JOIN stg.c_{name} c ON c._file = u._file AND c._row = u._row"
+        if name == "cases":
+            who = "c.person_key"
+        elif name == "placements":
+            # The case's person, from this load's cases or the store's; a case known to neither counts as its own.
+            who = "coalesce(lc.person_key, sc.person_key, c.case_key)"
+            joins += (" LEFT JOIN stg.c_cases lc ON lc.case_key = c.case_key"
+                      " LEFT JOIN main.cases sc ON sc.case_key = c.case_key")
+        else:
+            who = "(u._file, u._row)"
+        # The invalid values of the failed rows that at least as many rows have (`_distinct_values`); the
+        # persons are counted only where there are such values.
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _cand AS
+                SELECT DISTINCT p.col, p.v FROM (SELECT unnest({invalid}) AS p FROM stg.u_{name} u {joins} WHERE c._bad)
+                WHERE p.v IS NOT NULL
+                  AND (p.col, p.v) IN (SELECT (col, v) FROM stg.many_{name})"""
+        )
+        if not self.con.execute("SELECT count(*) FROM _cand").fetchone()[0]:
+            self.con.execute(f"CREATE OR REPLACE TABLE stg.common_{name} (col VARCHAR, v VARCHAR)")
+            return
+        self.con.execute(
+            f"""CREATE OR REPLACE TABLE stg.common_{name} AS
+                WITH cand AS (SELECT * FROM _cand),
+                seen AS (
+                    SELECT {who} AS who, unnest({pairs}) AS p FROM stg.u_{name} u {joins}
+                    WHERE {' OR '.join(f"u.r_{c} IN (SELECT v FROM cand WHERE col = {lit(c)})" for c in cols)})
+                SELECT s.p.col AS col, s.p.v AS v FROM seen s JOIN cand k ON k.col = s.p.col AND k.v = s.p.v
+                GROUP BY ALL HAVING count(DISTINCT s.who) >= {QUOTE_FROM_PERSONS}"""
+        )
 
     def _store_shape(self, table: Table) -> tuple[str, str]:
         """The SELECT list (over the typed row `t`) that gives a row of the store's table, with keyed
