@@ -207,6 +207,7 @@ def test_a_bad_value_is_quoted_only_when_many_persons_share_it(tmp_path):
     tables["cases"] += [dict(template, case_id=f"AR-D{i}", person_id=f"P-D{i}", handling_unit="8\u200b0\u200b0\u200b3")
                         for i in range(6)]
     tables["cases"] += [dict(template, case_id=f"AR-M{i}", person_id="P-M") for i in range(6)]  # one person, six cases
+    tables["cases"] += [dict(template, case_id=f"AR-V{i}", person_id=f"P-V{i}") for i in range(6)]  # six persons
     tables["cases"] += [dict(template, case_id=f"AR-H{i}", person_id=f"P-H{i}", handling_unit="Zlatan Testsson")
                         for i in range(6)]  # a name (a case officer's?) for six persons: still a name
     ptemplate = tables["placements"][0]
@@ -225,3 +226,12 @@ def test_a_bad_value_is_quoted_only_when_many_persons_share_it(tmp_path):
     assert all('("kvinnna")' in m or '("skydat_boende")' in m for _, _, m in messages if '("' in m)
     assert not any(name in m for _, _, m in messages
                    for name in ("Anna", "Zlatan", "maken", "\u200b", "Bo Bosson", "Cilla") + tuple("0123456789"))
+    # A later export of placements only: their cases' persons are the store's.
+    later = {"placements": [dict(ptemplate, placement_id=f"IN-L{i}", case_id=f"AR-V{i}", type="skydat_boende")
+                            for i in range(6)]  # six persons
+             + [dict(ptemplate, placement_id=f"IN-LM{i}", case_id=f"AR-M{i}", type="annat_boende")
+                for i in range(6)]}  # one person's six cases
+    ingest([write_tables(tmp_path / "later", later)], db, extract_date=EXTRACT)
+    messages = store_rows(db, "SELECT message FROM quarantine WHERE load_id = (SELECT max(load_id) FROM quarantine) ORDER BY row_number")
+    assert len(messages) == 12 and sum('("skydat_boende")' in m for m, in messages) == 6
+    assert sum('("' in m for m, in messages) == 6  # not the code of one person's six cases

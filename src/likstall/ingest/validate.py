@@ -575,9 +575,12 @@ class Validator:
             who = "c.person_key"
         elif name == "placements":
             # The case's person, from this load's cases or the store's; a case known to neither counts as its own.
-            who = "coalesce(lc.person_key, sc.person_key, c.case_key)"
-            joins += (" LEFT JOIN stg.c_cases lc ON lc.case_key = c.case_key"
-                      " LEFT JOIN main.cases sc ON sc.case_key = c.case_key")
+            # (stg.c_cases is an empty stand-in without persons when this load had no cases.)
+            here = "lc.person_key, " if self._cases_accepted else ""
+            who = f"coalesce({here}sc.person_key, c.case_key)"
+            if self._cases_accepted:
+                joins += " LEFT JOIN stg.c_cases lc ON lc.case_key = c.case_key"
+            joins += " LEFT JOIN main.cases sc ON sc.case_key = c.case_key"
         else:
             who = "(u._file, u._row)"
         # The invalid values of the failed rows that at least as many rows have (`_distinct_values`); the
