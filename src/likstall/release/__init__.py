@@ -23,9 +23,8 @@ def _connect(db, read_only=False):
 
 def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False,
                  suppression: str = "greedy", charts: bool = True) -> tuple[Release, bool]:
-    """Build the year's release and store it. Returns (release, new): a year that has a release keeps it
-    (without `revise` nothing is built), and an identical revision (same data, history and policy) is not
-    stored twice. `charts=False` stores it without its
+    """Build the year's release and store it. Returns (release, new): an identical release of the
+    year (same data, history and policy) is not stored twice. `charts=False` stores it without its
     drawn charts (as releases of older versions are): the report and the pages then draw them when
     they are first shown; every number is the same (the charts are not part of the digest)."""
     from . import store
@@ -33,12 +32,6 @@ def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False
 
     con = _connect(db)
     try:
-        prev = store.latest(con, year)
-        if prev is not None and not revise:
-            # A year already published is shown as before: not built again, so that a revision of an earlier
-            # year (whose frames this year's trend would take) cannot make a new version of it unasked, and a
-            # difference between the two versions cannot show what the revision added.
-            return Release(store.load_content(con, prev["release_id"])), False
         built = build(con, year, policy=policy, revise=revise, suppression=suppression)
         # The charts drawn once from the release's own values and kept with it: a report from the release
         # then draws nothing (docs/performance.md §2). Not part of the digest (store.content_digest).
@@ -46,6 +39,7 @@ def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False
         # release already has its charts.
         content = built.content
         digest = store.content_digest(content)  # the same with the charts: they are not part of it
+        prev = store.latest(con, year)
         if charts and not (prev and prev["digest"] == digest):
             from ..render.charts import release_svgs
 
