@@ -473,3 +473,44 @@ def test_a_file_mixing_line_endings_is_refused_in_swedish(tmp_path, export):
     with pytest.raises(InputError, match="radslut") as exc:
         ingest([export], tmp_path / "s.duckdb", extract_date=EXTRACT)
     assert "cases.csv" in str(exc.value) and "state machine" not in str(exc.value)
+
+
+def test_a_workbook_cell_beyond_its_header_is_read_and_checked_not_cut(tmp_path):
+    # A cell to the right of the named columns is in a column without a header: read like any column outside
+    # the contract (not stored), so a personnummer there sends its row to the quarantine.
+    t = base_tables()
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path) as xw:
+        for name, rows in t.items():
+            df = pd.DataFrame(rows)
+            if name == "cases":
+                df["extra"] = ["en anteckning", "19121212-1212", None]
+            df.to_excel(xw, sheet_name=name, index=False)
+            if name == "cases":
+                xw.sheets[name].cell(row=1, column=len(df.columns), value=None)  # the header without a name there
+    db = tmp_path / "s.duckdb"
+    r = ingest([path], db, extract_date=EXTRACT)
+    assert r.rows_read == r.inserted + r.quarantined
+    rows = store_rows(db, "SELECT file, row_number, rule, message FROM quarantine WHERE table_name = 'cases'")
+    assert [(f, n, rule) for f, n, rule, _ in rows] == [("export.xlsx#cases", 3, "personnummer")]
+    assert "1912" not in rows[0][3]
+    assert b"19121212" not in db.read_bytes() and b"anteckning" not in db.read_bytes()
+
+
+def test_files_whose_names_read_the_same_once_masked_are_kept_apart(tmp_path, export):
+    # Two exports named with (generated) personnummer: both names are masked, and they must still name two
+    # files, or a bad row of one would take the same row of the other with it.
+    folder = tmp_path / "two"
+    folder.mkdir()
+    rows = (export / "cases.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "arenden_19121212-1212.csv").write_text("\n".join(rows[:2]) + "\n", encoding="utf-8")
+    bad = rows[2].replace(",kvinna,", ",kvinnna,")
+    (folder / "arenden_19121213-1213.csv").write_text("\n".join([rows[0], bad, rows[3]]) + "\n", encoding="utf-8")
+    for other in ("districts", "population", "socioeconomics"):
+        (folder / f"{other}.csv").write_text((export / f"{other}.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    r = ingest([folder], db, extract_date=EXTRACT)
+    assert r.by_rule == {"invalid_code": 1} and r.rows_read == r.inserted + r.quarantined
+    names = [f["file"] for f in r.files if f["file"].startswith("arenden")]
+    assert len(set(names)) == 2 and not any("1912" in n for n in names)
+    assert store_rows(db, "SELECT count(*) FROM cases") == [(2,)]

@@ -77,3 +77,51 @@ def test_ids_that_are_not_personnummer_keep_their_form():
         f"SELECT {person_norm_sql('x')} FROM (SELECT unnest(?::VARCHAR[]) AS x, generate_subscripts(?::VARCHAR[], 1) AS i) "
         "ORDER BY i", [ids, ids]).fetchall()]
     assert got == [i.upper() for i in ids]
+
+
+def _dated_spellings(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """(ten-digit form, a spelling with the date written as a date, or another separator before the last four,
+    or a space inside them): 1980-01-01-1234, 80.01.01/1234, 19800101_1234, 19800101T1234, 800101--1234, 800101-12 34."""
+    out = []
+    for _ in range(n):
+        yy, mm, dd, last = f"{rng.randint(0, 99):02d}", f"{rng.randint(1, 12):02d}", rng.randint(1, 28), rng.randint(0, 9999)
+        dd = f"{dd + (60 if rng.random() < 0.2 else 0):02d}"  # samordningsnummer: day + 60
+        ten = yy + mm + dd + f"{last:04d}"
+        sep = rng.choice(["", "", "-", ".", "/", "_", " ", "\u2013"])
+        head = (rng.choice(["19", "20"]) if rng.random() < 0.5 else "") + yy + sep + mm + sep + dd
+        before = rng.choice(["_", ".", "/", "T", "--", "-", "", " - "])
+        tail = ten[6:8] + rng.choice(["", " "]) + ten[8:]
+        if sep == "" and before in ("-", "", " - ") and " " not in tail:
+            before = "_"  # (the plain forms are the other test's)
+        out.append((ten, head + before + tail))
+    return out
+
+
+def test_dated_spellings_are_found_in_sql_as_in_python_and_give_the_ten_digit_form():
+    pairs = _dated_spellings(random.Random(9), 2000)
+    spelled = [t for _, t in pairs]
+    # Near misses that must stay: dates, date-times, a month 13, decimals that are no date, ids.
+    misses = ["2021-03-01", "2021-03-01 12:00", "2021-13-01_1234", "312345.6789", "2021-03-01T12:00:00",
+              "P-2021-000123", "1234.5678", "2021-03-0"]
+    values = spelled + [f"kontakt {t} i dag" for t in spelled[:200]] + misses
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS x", [values])
+    sql = [r[0] for r in con.execute(f"SELECT {pnr_hit_sql('x')} FROM v ORDER BY rowid").fetchall()]
+    assert sql == [contains_personnummer(v) for v in values]
+    assert all(sql[:-len(misses)]) and not any(sql[-len(misses):])
+    con.execute("CREATE TABLE p AS SELECT unnest(?::VARCHAR[]) AS ten, unnest(?::VARCHAR[]) AS x",
+                [[t for t, _ in pairs], spelled])
+    assert con.execute(f"SELECT count_if(({person_norm_sql('x')}) <> ten) FROM p").fetchone()[0] == 0
+
+
+def test_an_id_pasted_with_invisible_characters_or_decomposed_letters_is_the_same_id():
+    from likstall.ingest.pseudonym import visible_sql
+
+    same = [("P-ÅSA-1", "P-A\u030aSA-1"), ("P-ÅSA-1", "P-ÅSA\u200b-1"), ("AR-Ö7", "\ufeffAR-Ö7"),
+            ("AR-7", "AR-7\u200b"), ("AR-7", "\u00a0AR-7\u2060")]
+    con = duckdb.connect()
+    for a, b in same:
+        x, y = con.execute(f"SELECT {visible_sql('$a')}, {visible_sql('$b')}", {"a": a, "b": b}).fetchone()
+        assert x == y == a
+        x, y = con.execute(f"SELECT {person_norm_sql('$a')}, {person_norm_sql('$b')}", {"a": a, "b": b}).fetchone()
+        assert x == y == a.upper()

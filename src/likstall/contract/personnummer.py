@@ -17,7 +17,15 @@ import re
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 PLUSES = "+\ufe62\uff0b"
-PNR_IN_TEXT = re.compile(rf"(?<!\d)(\d{{2}})?\d{{6}}\s*[{DASHES}{PLUSES}]?\s*\d{{4}}(?!\d)")
+# Also a personnummer whose date is written as a date (1912-12-12-1212, 12.12.12/1212), or with an underscore,
+# a full stop, a slash, a T or two dashes before the last four, or a space inside them (121212-12 12): for
+# these the date must be one (month 01–12, day 01–31 or, for a samordningsnummer, 61–91), which keeps
+# decimal numbers and date-times out.
+DATE_SEPARATORS = f"{DASHES}./_ "
+DATED = ("(?:[0-9]{2})?[0-9]{2}[%s]?(?:0[1-9]|1[0-2])[%s]?(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
+         % (DATE_SEPARATORS, DATE_SEPARATORS))
+PNR_IN_TEXT = re.compile(rf"(?<!\d)(\d{{2}})?\d{{6}}\s*[{DASHES}{PLUSES}]?\s*\d{{4}}(?!\d)"
+                         rf"|(?<!\d){DATED}\s*[{DASHES}{PLUSES}./_T]{{0,2}}\s*[0-9]{{2}}\s?[0-9]{{2}}(?!\d)")
 
 
 def contains_personnummer(text: str) -> bool:
@@ -38,7 +46,8 @@ def mask_personnummer(text: str) -> str:
 # The same characters for DuckDB's regular expressions (RE2), used by the import's rule and by the person key's
 # normalisation. RE2's \s is ASCII only, hence the Unicode space separators (\p{Zs}: no-break space, thin space...).
 SQL_ZERO_WIDTH = r"\x{200B}-\x{200F}\x{2060}\x{FEFF}\x{00AD}"
-SQL_SEPARATORS = r"\-+\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE62}\x{FE63}\x{FF0B}\x{FF0D}"
+SQL_DASHES = r"\-\x{2010}-\x{2015}\x{2212}\x{FE58}\x{FE63}\x{FF0D}"
+SQL_SEPARATORS = SQL_DASHES + r"+\x{FE62}\x{FF0B}"
 # (\s and \p{Zs}, plus what Python's \s also counts: Word's manual line break \v, the separators \x1c-\x1e, NEL and
 # the Unicode line and paragraph separators; not \x1f, which joins a row's columns for the import's check.)
 SQL_SPACES = r"\s\p{Zs}\x0B\x1C-\x1E\x{85}\x{2028}\x{2029}"
@@ -49,3 +58,8 @@ OTHER_DIGITS = "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19" \
     "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
 ASCII_DIGITS = "0123456789" * 3
 
+# DATED for DuckDB (RE2): the date-written forms, the same set as DATED with the separators and spaces above.
+_SQL_DATE_SEP = f"{SQL_DASHES}./_ "
+SQL_DATED = (f"[0-9]{{2}}([0-9]{{2}})?[{_SQL_DATE_SEP}]?(0[1-9]|1[0-2])[{_SQL_DATE_SEP}]?"
+             f"(0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
+             f"[{SQL_SPACES}]*[{SQL_SEPARATORS}./_T]{{0,2}}[{SQL_SPACES}]*[0-9]{{2}}[{SQL_SPACES}]?[0-9]{{2}}")

@@ -75,7 +75,10 @@ def display_names(files: Sequence[Path]) -> list[str]:
     names = [f.name for f in files]
     # The folder's own name ("x" for ../x/cases.csv, not ".."), from the resolved path.
     shown = [f"{f.resolve().parent.name}/{f.name}" if names.count(f.name) > 1 else f.name for f in files]
-    return [str(f) if shown.count(d) > 1 else d for f, d in zip(files, shown)]
+    shown = [safe_name(str(f) if shown.count(d) > 1 else d) for f, d in zip(files, shown)]
+    # Names that read the same once a personnummer in them is masked, or once cut, are numbered: the
+    # quarantine keeps rows apart by file name and row.
+    return [f"{d} ({i + 1})" if shown.count(d) > 1 else d for i, d in enumerate(shown)]
 
 
 def collect_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:

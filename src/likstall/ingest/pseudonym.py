@@ -20,7 +20,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..contract.personnummer import ASCII_DIGITS, OTHER_DIGITS, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH
+from ..contract.personnummer import ASCII_DIGITS, OTHER_DIGITS, SQL_DATED, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH
 from ..errors import LikstallError
 
 _BLOCK = 64  # SHA-256 block size in bytes
@@ -122,9 +122,12 @@ _PNR_DIGITS = _braced(
 PNR_SQL_NORMALISE = (
     # A personnummer written with or without century or separator gives the same pseudonym:
     # 19800101-1234, 198001011234, 800101-1234, 800101–1234 (en dash), 800101 1234 (no-break space),
-    # ８００１０１－１２３４ (full-width) and 8001011234 all become 8001011234.
+    # ８００１０１－１２３４ (full-width) and 8001011234 all become 8001011234; so do the forms with the date
+    # written as a date or other separators (1980-01-01-1234, 800101_1234, 19800101T1234: SQL_DATED).
     f"CASE WHEN regexp_full_match({_PNR_DIGITS}, '(19|20)?[0-9]{{{{10}}}}') "
-    f"THEN right({_PNR_DIGITS}, 10) ELSE upper({{trimmed}}) END"
+    f"THEN right({_PNR_DIGITS}, 10) "
+    f"WHEN regexp_full_match({{visible}}, '{_braced(SQL_DATED)}') "
+    f"THEN right(regexp_replace({{visible}}, '[^0-9]', '', 'g'), 10) ELSE upper({{trimmed}}) END"
 )
 
 # A necessary condition for the regular expressions above: a value that starts with an ASCII letter
@@ -134,11 +137,26 @@ PNR_SQL_NORMALISE = (
 PNR_SQL_CANNOT = "(ascii({x}) BETWEEN 65 AND 90 OR ascii({x}) BETWEEN 97 AND 122)"
 
 
+def visible_sql(col: str) -> str:
+    """SQL for the trimmed id as it is seen: an ASCII id as it is (the same bytes, so the same pseudonym as
+    always); any other without invisible characters and in Unicode's composed form (NFC), so that an id
+    pasted with a zero-width space, or with å typed as a + ring, is the same id."""
+    t = trim_sql(col)
+    return (f"CASE WHEN strlen({col}) = length({col}) THEN {t} "
+            f"ELSE nfc_normalize(regexp_replace({t}, '[{_ZERO_WIDTH_LITERAL}]', '', 'g')) END")
+
+
+# SQL_ZERO_WIDTH as the characters themselves: the expression above goes into SQL that is .format()ed later
+# (`Validator._typed`), where the braces of \x{200B} would be read as fields.
+_ZERO_WIDTH_LITERAL = re.sub(r"\\x\{([0-9A-F]+)\}", lambda m: chr(int(m.group(1), 16)), SQL_ZERO_WIDTH)
+
+
 def person_norm_sql(col: str) -> str:
     """SQL for the person part of the HMAC message: a personnummer in its ten-digit form, else the
-    trimmed id in upper case."""
-    exact = PNR_SQL_NORMALISE.format(x=col, trimmed=trim_sql(col))
-    return f"CASE WHEN {PNR_SQL_CANNOT.format(x=col)} THEN upper({trim_sql(col)}) ELSE {exact} END"
+    visible id in upper case."""
+    visible = visible_sql(col)
+    exact = PNR_SQL_NORMALISE.format(x=col, trimmed=visible, visible=visible)
+    return f"CASE WHEN {PNR_SQL_CANNOT.format(x=col)} THEN upper({visible}) ELSE {exact} END"
 
 
 def person_key_sql(col: str) -> str:
@@ -146,4 +164,4 @@ def person_key_sql(col: str) -> str:
 
 
 def id_key_sql(prefix: str, col: str) -> str:
-    return hmac_sql(f"'{prefix}' || ({trim_sql(col)})")
+    return hmac_sql(f"'{prefix}' || ({visible_sql(col)})")

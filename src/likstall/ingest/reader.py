@@ -247,6 +247,8 @@ class Reader:
                 continue  # an empty sheet (notes, a blank second sheet) holds no table
             headers = [(_cell_text(v) or "") for v in rows[0]]
             shown = f"{display}#{safe_name(sheet)}"
+            if any(f.file == shown for f in staged):  # two sheet names that read the same once masked
+                shown = f"{shown} ({len(staged) + 1})"
             # A sheet named after a table holds that table; otherwise the file name (or the headers) decide.
             name = sheet if detect_table(sheet, [], self.mapping) else path.stem
             table, columns, unknown = self._map_headers(name, headers, shown)
@@ -254,6 +256,8 @@ class Reader:
             data = {f"c{i}": [] for i in range(width)}
             row_numbers = []
             for n, r in enumerate(rows[1:], start=2):
+                # (calamine gives every row the sheet's full width, the header row too: a cell beyond the named
+                # columns is in a column "utan rubrik", read and checked like any column outside the contract.)
                 texts = [_cell_text(v) for v in r[:width]] + [None] * max(0, width - len(r))
                 if all(t is None for t in texts):
                     continue  # blank line inside a sheet: not a row

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import duckdb
 
 from ..contract.codes import BOOL_FALSE, BOOL_TRUE, SWEDISH_LABELS, alias_rows
-from ..contract.personnummer import SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH, contains_personnummer
+from ..contract.personnummer import (SQL_DASHES, SQL_DATED, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH,
+                                     contains_personnummer)
 from ..contract.columns import AGE_BANDS, BOOL, CODE, DATE, FLAG_COLUMNS, INT, NUMBER, TABLES, Table
 from ..errors import InputError
 from ..store.schema import data_columns, row_hash_sql
@@ -36,14 +37,21 @@ ZERO_WIDTH = f"[{SQL_ZERO_WIDTH}]"
 # 10 or 12 digits (any script's digits), optionally with a separator before the last four, not part of a longer
 # number; the separators and spaces are those of contract/personnummer.py (not chr(31), which joins a row's
 # columns for the check, `Validator._pnr_sql`).
-PNR_PATTERN = (rf"(^|[^\p{{Nd}}])(\p{{Nd}}{{2}})?\p{{Nd}}{{6}}[{SQL_SPACES}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}]*"
-               rf"\p{{Nd}}{{4}}([^\p{{Nd}}]|$)")
+# Or a personnummer with its date written as a date, or other separators (contract/personnummer.py, DATED).
+_DATE_SEP = f"{SQL_DASHES}./_ "
+PNR_PATTERN = (rf"(^|[^\p{{Nd}}])((\p{{Nd}}{{2}})?\p{{Nd}}{{6}}[{SQL_SPACES}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}]*"
+               rf"\p{{Nd}}{{4}}|{SQL_DATED})([^\p{{Nd}}]|$)")
 # A necessary condition for PNR_PATTERN after the zero-width characters are removed: ten digits with
 # nothing but zero-width characters between them, except spaces and one separator before the last
 # four. Checked on the text as read, it spares almost every row the removal and the exact pattern.
 _ZW = ZERO_WIDTH[1:-1]
+# The dated forms' condition: three pairs of digits with date separators (or zero-width characters) between
+# them, then anything but a digit within the column, then two pairs.
+_D = f"[0-9][{_ZW}]*"
+_S = f"[{_DATE_SEP}{_ZW}]*"
 PNR_CANDIDATE = (rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{5}}[{SQL_SPACES}{_ZW}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}{_ZW}]*"
-                 rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{3}}")
+                 rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{3}}"
+                 rf"|{_D}{_D}{_S}{_D}{_D}{_S}{_D}{_D}[^0-9\x{{1F}}]*{_D}{_D}[^0-9\x{{1F}}]?{_D}{_D}")
 EARLIEST_DATE = dt.date(1990, 1, 1)
 
 
@@ -654,6 +662,10 @@ class Validator:
                  AND p.case_key NOT IN (
                      -- only the store's cases that these placements name: the join is then built on a few keys
                      SELECT case_key FROM main.cases WHERE case_key IN (
+                         SELECT case_key FROM stg.c_placements WHERE case_key IS NOT NULL AND NOT _case_in_load))
+                 -- a case of this load whose id the placement spells otherwise (the same key: `id_key_sql`)
+                 AND p.case_key NOT IN (
+                     SELECT case_key FROM stg.c_cases WHERE case_key IN (
                          SELECT case_key FROM stg.c_placements WHERE case_key IS NOT NULL AND NOT _case_in_load))"""
         )
 
