@@ -86,14 +86,20 @@ def derive(pub: Publication, name: str, measure: str, rows, *, unit: str = "", t
     """Add a table of derived numbers. Each row: (coords, counts, value, lo, hi, n).
 
     A row is published only when every count cell it declares is published, and, for means and
-    medians (n given), when it rests on at least T persons. A value that cannot be computed is "not
-    reported" (-)."""
+    medians (n given), when it rests on at least T persons; and, when an earlier release hid the same
+    number of the same year (a revised year, or a year in a trend) or published it with another value, not:
+    the difference would show what the revision added or changed (the days of one stay, the number of
+    ongoing stays from the days they grew by), and no count cell carries it. A value that cannot be
+    computed is "not reported" (-)."""
     T = pub.policy.T
     cells = []
     for coords, counts, value, lo, hi, n, *rest in rows:
         key = CellKey.of(measure, **coords)
+        before = pub.earlier_derived.get(derived_key(name, coords, pub.year), _NONE)
         if (rest and rest[0]) or any(not pub.is_published(c) for c in counts):
             cells.append(PublishedCell(key, None, SUPPRESSED))
+        elif before is not _NONE and (before == SUPPRESSED or before != _rounded(value, decimals)):
+            cells.append(PublishedCell(key, None, SUPPRESSED))  # (hidden before: hidden still, C9)
         elif n is not None and 0 < n < T:
             cells.append(PublishedCell(key, None, SUPPRESSED))
         elif _rounded(value, decimals) is None:
@@ -105,6 +111,31 @@ def derive(pub: Publication, name: str, measure: str, rows, *, unit: str = "", t
                            decimals=decimals, question=question, texts=texts or {})
     pub.add(table)
     return table
+
+
+_NONE = object()
+
+
+def derived_key(table: str, coords: dict, year: int) -> tuple[str, tuple]:
+    """A derived number's identity across releases: its table and coordinates, with the release's year
+    where the coordinates have none."""
+    c = {str(d): str(v) for d, v in coords.items()}
+    c.setdefault("year", str(year))
+    return table, tuple(sorted(c.items()))
+
+
+def earlier_derived(contents) -> dict[tuple[str, tuple], object]:
+    """(table, coordinates) → the value published (or SUPPRESSED), over the derived tables of earlier releases."""
+    out = {}
+    for content in contents:
+        year = int(content["year"])
+        for t in content["tables"]:
+            if t["kind"] != "derived":
+                continue
+            for coords, value, _lo, _hi, status in t["cells"]:
+                if status == SUPPRESSED or (value is not None and not status):
+                    out[derived_key(t["name"], coords, year)] = SUPPRESSED if status == SUPPRESSED else value
+    return out
 
 
 __all__ = ["NOT_APPLICABLE", "NOT_REPORTED", "SUPPRESSED", "TOTAL", "Publication", "PublishedCell",

@@ -83,6 +83,8 @@ class Publication:
                               if c.published}
         self.regions = MappingProxyType(dict(regions))  # district code → region name
         self.labels = MappingProxyType(dict(labels))  # district code → name
+        # Derived numbers earlier releases published: (table, coordinates with the year) → value (`gate.derive`).
+        self.earlier_derived: dict[tuple[str, tuple], object] = {}
 
     @property
     def tables(self):

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 from .. import __version__
 from ..aggregate import frames as F
-from ..disclosure.gate import derive, gate
+from ..disclosure.gate import derive, earlier_derived, gate
 from ..disclosure.keys import TOTAL, CellKey
 from ..disclosure.ladder import HISTORY_PREFIX, protect_publication, protection_workers
 from ..disclosure.policy import Policy
@@ -26,6 +26,7 @@ from ..errors import LikstallError
 from ..indicators import Context, catalogue, count_registry
 from ..text import both, has
 from . import history as H
+from . import store as S
 from .content import table_json
 
 
@@ -81,7 +82,7 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     policy = policy or Policy()
     check_year(con, year)
     hist = H.load(con)
-    inputs = F.load(con, year, hist.frames, revise=revise)
+    inputs = F.load(con, year, hist.frames_for(year, revise), revise=revise)
     ctx = Context(inputs, policy, conf)
     from ..aggregate.inputs import quarantine_by_rule
 
@@ -126,6 +127,10 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     pub = gate(registry, year, policy, protection, regions=dict(zip(districts["code"], districts["region"])),
                labels=dict(zip(districts["code"], districts["name"])), meta=meta)
     ctx.publication = pub
+    # Every derived number an earlier release showed, so that one of the same year is not shown changed (only
+    # releases whose years can overlap this one's: the same year, or a trend window's).
+    pub.earlier_derived = earlier_derived(S.load_content(con, r["release_id"]) for r in hist.releases
+                                          if abs(int(r["year"]) - year) < F.TREND_YEARS)
     for ind in derived:
         t = _texts(ind.id)
         derive(pub, ind.id, ind.measure, rows[ind.id] if rows else ind.compute(ctx), unit=t["sv"].get("unit", ""),

@@ -4,7 +4,9 @@ Every earlier release adds its count cells (with their true values, internal) as
 its own equations — under its own groups (year spans, regions), rebuilt from the structure it kept
 — to the model the new release is protected in. A cell that two vintages of the data give different
 values (a revised year) is two unknowns: the older one is renamed with its release (`vintage=rN`),
-so each release's equations hold for its own numbers.
+so each release's equations hold for its own numbers; their difference is a third (`vintage=dN`, in
+an equation with both), a count no table shows, protected like any other; and a cell the older
+vintage hid stays hidden (C9).
 """
 
 from __future__ import annotations
@@ -34,6 +36,18 @@ class History:
                 out[(f["name"], int(f["year"]))] = (r["release_id"], f["frame"])
         return out
 
+    def frames_for(self, year: int, revise: bool) -> dict[tuple[str, int], tuple[int, dict]]:
+        """The kept frames a release of `year` is built from: each (frame, year) from the latest release that
+        kept it; but a year that has a release, made again without `revise`, takes every frame from its own
+        latest release, so that a revision of an earlier year does not change its numbers (that year's new
+        vintage reaches the years published after it, protected with the difference: `merge_into`)."""
+        out = self.frames
+        same = [r for r in self.releases if int(r["year"]) == int(year)]
+        if same and not revise:
+            out.update({(f["name"], int(f["year"])): (same[-1]["release_id"], f["frame"])
+                        for f in same[-1]["frames"]["frames"]})
+        return out
+
     def levels_of(self, year: int) -> dict[str, str]:
         """The ladder level of each table in the latest release of `year` (empty when it has none)."""
         same = [r for r in self.releases if int(r["year"]) == int(year)]
@@ -43,15 +57,29 @@ class History:
         """Add every earlier release's cells and equations to `registry`; return the fixed statuses."""
         latest: dict[CellKey, int] = dict(registry.values)
         fixed: dict[CellKey, str] = {}
+        hidden_before: set[CellKey] = set()  # cells an older vintage hid (C9: they stay hidden)
         for r in reversed(self.releases):  # newest first: older vintages of a changed cell are renamed
             rid = r["release_id"]
             old = _rebuild(r)
             rename = {}
+            diffs: dict[str, dict[CellKey, int]] = {}
             for k, v in old.values.items():
                 if k in latest and latest[k] != v:
-                    rename[k] = CellKey(k.measure, tuple(sorted((*k.coords, ("vintage", f"r{rid}")))))
+                    rename[k] = _vintage(k, f"r{rid}")
+                    if old.__dict__["_kinds"].get(k) in (PRIMARY, SECONDARY):
+                        hidden_before.add(k)
+                    # The difference between the two vintages is a count too (the records a revision added,
+                    # moved or corrected): a cell no table shows, in an equation with both vintages, so that
+                    # the protection hides what would show it small, as for any other count.
+                    d = _vintage(k, f"d{rid}")
+                    diffs.setdefault(k.measure, {})[d] = abs(latest[k] - v)
+                    registry.extra_relations.append(
+                        Relation(k, (rename[k], d), "vintage") if latest[k] > v else Relation(rename[k], (k, d), "vintage"))
                 else:
                     latest.setdefault(k, v)
+            for measure, cells in diffs.items():
+                registry.add_table(CountTable(f"{HISTORY_PREFIX}{rid}:revision:{measure}", measure, "", ("district",),
+                                              cells, "skillnaden mot en senare årgång", internal=True))
             ren = lambda k: rename.get(k, k)  # noqa: E731
             for name, t in old.tables.items():
                 registry.add_table(CountTable(f"{HISTORY_PREFIX}{rid}:{name}", t.measure, t.unit, t.dims,
@@ -65,8 +93,14 @@ class History:
                     continue
                 if k not in fixed or _RANK[kind] > _RANK[fixed[k]]:
                     fixed[k] = kind
+        for k in hidden_before:
+            fixed.setdefault(k, SECONDARY)
         registry._relations_cache = {}
         return fixed
+
+
+def _vintage(k: CellKey, tag: str) -> CellKey:
+    return CellKey(k.measure, tuple(sorted((*k.coords, ("vintage", tag)))))
 
 
 def _rebuild(r: dict) -> Registry:

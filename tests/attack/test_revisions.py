@@ -1,0 +1,139 @@
+"""A revised year shows nothing the version before it did not, except where the difference is protected.
+
+The attacker knows every version ever served. A revision (`publish --revidera`) after a late case, a
+corrected district or a later extract date must not show the difference of a number between the two
+versions: a count that changed by 1 is one person (with the attributes of every table that moved by 1),
+a sum of days that grew by 59 when the extract date moved 59 days is one ongoing stay, and one that grew
+by 106 is one person's stay. So: every number published by both versions of a year is the same in both;
+a number the first version hid stays hidden; the changed counts are hidden, their differences protected
+as counts (`release/history.py`); and a plain `publish` of a later year after the revision of an earlier
+one shows that later year as before (its frames are its own release's).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+
+import pytest
+
+from likstall.demo.write import write_demo_data
+from likstall.ingest.load import ingest
+from likstall.publish import audit
+from likstall.release import list_releases, load_release, make_release
+
+pytestmark = pytest.mark.slow
+
+EXTRACT = dt.date(2022, 1, 31)
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    """An eight-district city with releases of 2020 and 2021 (the store copied per scenario)."""
+    root = tmp_path_factory.mktemp("revisions")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LIKSTALL_KEY_FILE", str(root / "secret.key"))  # the city's own key, for every scenario's load
+    write_demo_data(root / "data", seed=11, districts=8, years=[2018, 2019, 2020, 2021])
+    db = root / "city.duckdb"
+    ingest([root / "data"], db, extract_date=EXTRACT)
+    for year in (2020, 2021):
+        make_release(db, year, charts=False)
+    mp.undo()
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _city_key(city, monkeypatch):
+    monkeypatch.setenv("LIKSTALL_KEY_FILE", str(city / "secret.key"))
+
+
+def _served(content) -> dict:
+    """(table, coordinates) → (value, status) of every count and derived number a release serves."""
+    return {(t["name"], tuple(sorted(coords.items()))): (value, status)
+            for t in content["tables"] for coords, value, _lo, _hi, status in t["cells"]}
+
+
+def _rows(city, table: str) -> list[dict]:
+    with open(city / "data" / f"{table}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _scenario(city, tmp_path, name: str, edits: dict, extract=EXTRACT):
+    """A copy of the city's store after a second load: the export with each table's rows passed through
+    `edits[table](row) -> [rows]`."""
+    db = tmp_path / f"{name}.duckdb"
+    shutil.copy(city / "city.duckdb", db)
+    shutil.copytree(city / "data", tmp_path / name)
+    for table, edit in edits.items():
+        rows = _rows(city, table)
+        with open(tmp_path / name / f"{table}.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(r for row in rows for r in edit(row))
+    ingest([tmp_path / name], db, extract_date=extract)
+    return db
+
+
+def _assert_no_difference_shown(db, year: int) -> int:
+    """Every number both versions of `year` publish is the same; nothing the first hid is shown. Returns how
+    many numbers the revision hid that the first version showed (the price of the revision)."""
+    ids = [r["release_id"] for r in list_releases(db) if r["year"] == year]
+    assert len(ids) >= 2
+    first, last = (_served(load_release(db, release_id=i).content) for i in (ids[0], ids[-1]))
+    hidden_now = 0
+    for key, (value, status) in last.items():
+        if key not in first:
+            continue
+        before, before_status = first[key]
+        if before_status == "..":
+            assert status in ("..", "-"), key  # C9 across versions
+        elif before_status == "" and status == "":
+            assert value == before, key
+        elif before_status == "" and status == "..":
+            hidden_now += 1
+    return hidden_now
+
+
+def test_a_late_case_with_a_placement_shows_no_difference(city, tmp_path):
+    case = next(r for r in _rows(city, "cases") if r["opened"].startswith("2021"))
+    placement = _rows(city, "placements")[0]
+    late_case = dict(case, case_id="AR-2021-9000001", person_id="P-9000001", opened="2021-04-20",
+                     closed="2021-09-01", target_group="hedersrelaterat")
+    late_placement = dict(placement, placement_id="IN-2021-9000001", case_id="AR-2021-9000001",
+                          type="skyddat_boende", applied="2021-05-01", decision="beviljad", decided="2021-05-01",
+                          start="2021-05-01", end="2021-08-15")
+    db = _scenario(city, tmp_path, "late", {
+        "cases": lambda row: [row, late_case] if row["case_id"] == case["case_id"] else [row],
+        "placements": lambda row: [row, late_placement] if row["placement_id"] == placement["placement_id"] else [row],
+    })
+    make_release(db, 2021, revise=True, charts=False)
+    assert _assert_no_difference_shown(db, 2021) > 0
+    assert audit(db).passed
+
+
+def test_a_case_moved_to_another_district_and_a_later_extract_show_no_difference(city, tmp_path):
+    # A later extract date lengthens every ongoing stay by the same days: the sum of days then grows by that
+    # many days per ongoing stay, and a district's growth would count its ongoing stays.
+    rows = [r for r in _rows(city, "cases") if r["opened"].startswith("2021")]
+    moved = rows[0]["case_id"]
+    other = next(r["district"] for r in rows if r["district"] != rows[0]["district"])
+    db = _scenario(city, tmp_path, "moved",
+                   {"cases": lambda row: [dict(row, district=other) if row["case_id"] == moved else row]},
+                   extract=dt.date(2022, 3, 31))
+    make_release(db, 2021, revise=True, charts=False)
+    assert _assert_no_difference_shown(db, 2021) > 0
+    assert audit(db).passed
+
+
+def test_a_revised_earlier_year_leaves_the_later_year_as_it_was(city, tmp_path):
+    case = next(r for r in _rows(city, "cases") if r["opened"].startswith("2020"))
+    late_case = dict(case, case_id="AR-2020-9000001", person_id="P-9000002", opened="2020-06-01", closed="")
+    db = _scenario(city, tmp_path, "late2020",
+                   {"cases": lambda row: [row, late_case] if row["case_id"] == case["case_id"] else [row]})
+    make_release(db, 2020, revise=True, charts=False)
+    _assert_no_difference_shown(db, 2020)
+    before = _served(load_release(db, 2021).content)
+    make_release(db, 2021, charts=False)  # a plain publish: the year as before
+    assert _served(load_release(db, 2021).content) == before
+    assert audit(db).passed
