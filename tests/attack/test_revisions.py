@@ -6,7 +6,8 @@ versions: a count that changed by 1 is one person (with the attributes of every 
 a sum of days that grew by 59 when the extract date moved 59 days is one ongoing stay, and one that grew
 by 106 is one person's stay. So: every number published by both versions of a year is the same in both;
 a number the first version hid stays hidden; the changed counts are hidden, their differences protected
-as counts (`release/history.py`); and a plain `publish` of a later year after the revision of an earlier
+as counts (`release/history.py`); model summaries, the funnel's limits and findings are shown as before or
+not at all; and a plain `publish` of a later year after the revision of an earlier
 one shows that later year as before (its frames are its own release's).
 """
 
@@ -80,7 +81,16 @@ def _assert_no_difference_shown(db, year: int) -> int:
     many numbers the revision hid that the first version showed (the price of the revision)."""
     ids = [r["release_id"] for r in list_releases(db) if r["year"] == year]
     assert len(ids) >= 2
-    first, last = (_served(load_release(db, release_id=i).content) for i in (ids[0], ids[-1]))
+    old, new = (load_release(db, release_id=i).content for i in (ids[0], ids[-1]))
+    # The model summaries, the funnel's limits and the findings: shown as before, or not at all.
+    assert all(old["stats"].get(k, v) == v for k, v in new["stats"].items())
+    grid = {k: v for k, v in new["charts"]["funnel"].items() if k != "points"}
+    assert not grid or grid == {k: v for k, v in old["charts"]["funnel"].items() if k != "points"}
+    numbers = lambda f: (f["estimate"], f["ci_low"], f["ci_high"], f["p_value"], f["q_value"])  # noqa: E731
+    key = lambda f: (f["kind"], f["question"], f["district"], tuple(sorted(map(str, f["cells"]))))  # noqa: E731
+    before = {key(f): numbers(f) for f in old["findings"]}
+    assert all(before.get(key(f), numbers(f)) == numbers(f) for f in new["findings"])
+    first, last = _served(old), _served(new)
     hidden_now = 0
     for key, (value, status) in last.items():
         if key not in first:

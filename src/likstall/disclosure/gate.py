@@ -96,10 +96,16 @@ def derive(pub: Publication, name: str, measure: str, rows, *, unit: str = "", t
     for coords, counts, value, lo, hi, n, *rest in rows:
         key = CellKey.of(measure, **coords)
         before = pub.earlier_derived.get(derived_key(name, coords, pub.year), _NONE)
+        shown = (_rounded(value, decimals), _rounded(lo, decimals), _rounded(hi, decimals))
+        if shown[0] is None:
+            shown = NOT_REPORTED
         if (rest and rest[0]) or any(not pub.is_published(c) for c in counts):
             cells.append(PublishedCell(key, None, SUPPRESSED))
-        elif before is not _NONE and (before == SUPPRESSED or before != _rounded(value, decimals)):
-            cells.append(PublishedCell(key, None, SUPPRESSED))  # (hidden before: hidden still, C9)
+        elif before is not _NONE and before != shown:
+            # Hidden before: hidden still (C9). Shown before otherwise, the value or an interval bound: the
+            # change would show the revision's counts (an unchanged ratio with a moved bound gives the
+            # expected count, and so a city total the tables hide).
+            cells.append(PublishedCell(key, None, SUPPRESSED))
         elif n is not None and 0 < n < T:
             cells.append(PublishedCell(key, None, SUPPRESSED))
         elif _rounded(value, decimals) is None:
@@ -125,16 +131,17 @@ def derived_key(table: str, coords: dict, year: int) -> tuple[str, tuple]:
 
 
 def earlier_derived(contents) -> dict[tuple[str, tuple], object]:
-    """(table, coordinates) → the value published (or SUPPRESSED), over the derived tables of earlier releases."""
+    """(table, coordinates) → what earlier releases' derived tables served: (value, lower, upper), SUPPRESSED or
+    NOT_REPORTED (`derive` shows a number again only as it was)."""
     out = {}
     for content in contents:
         year = int(content["year"])
         for t in content["tables"]:
             if t["kind"] != "derived":
                 continue
-            for coords, value, _lo, _hi, status in t["cells"]:
-                if status == SUPPRESSED or (value is not None and not status):
-                    out[derived_key(t["name"], coords, year)] = SUPPRESSED if status == SUPPRESSED else value
+            for coords, value, lo, hi, status in t["cells"]:
+                out[derived_key(t["name"], coords, year)] = (
+                    (value, lo, hi) if not status else NOT_REPORTED if status == NOT_REPORTED else SUPPRESSED)
     return out
 
 

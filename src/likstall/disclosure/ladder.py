@@ -79,6 +79,11 @@ def _offending_tables(registry: Registry, audit: AttackResult, levels: dict[str,
             c = because[c]
         cells.append(c)
     for cell in dict.fromkeys(cells):
+        v = cell.get("vintage")
+        if isinstance(v, str) and v.startswith("d"):
+            # The difference between two vintages of a cell (release/history.py): the tables showing the cell
+            # in this release are what show the difference.
+            cell = CellKey(cell.measure, tuple(c for c in cell.coords if c[0] != "vintage"))
         tables = [t for t in registry.cell_tables.get(cell, []) if _liftable(registry, t, levels)]
         if tables:
             direct.update(tables)

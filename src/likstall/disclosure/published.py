@@ -85,6 +85,8 @@ class Publication:
         self.labels = MappingProxyType(dict(labels))  # district code → name
         # Derived numbers earlier releases published: (table, coordinates with the year) → value (`gate.derive`).
         self.earlier_derived: dict[tuple[str, tuple], object] = {}
+        # And the findings an earlier release of the same year showed: key → their numbers (`findings.build`).
+        self.earlier_findings: dict[tuple, tuple] = {}
 
     @property
     def tables(self):

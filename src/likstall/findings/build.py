@@ -50,18 +50,39 @@ def build_findings(ctx, cands: list[Candidate] | None = None) -> list[dict]:
     """The findings the publication can show: significant among `cands` (default: `candidates(ctx)`),
     resting on published cells only, with their sentences."""
     pub = ctx.publication
+    earlier = pub.earlier_findings
     out = []
     for c, q in significant(candidates(ctx) if cands is None else cands):
         if not all(pub.is_published(k) for k in c.cells):
             continue
+        numbers = _numbers(_r(c.estimate), _r(c.lower), _r(c.upper), _r(c.p, 6), _r(float(q), 6))
+        cells = [k.as_json() for k in c.cells]
+        if earlier.get(finding_key(c.kind, c.question, c.area, cells, pub.year), numbers) != numbers:
+            continue  # an earlier release of the year showed this finding with other numbers: their difference is the revision's
         texts = {lang: c.sentence(pub, lang, float(q)) for lang in ("sv", "en")}
         if any(t is None for t in texts.values()):
             continue
         out.append({"kind": c.kind, "question": c.question, "district": c.area, "direction": c.direction,
-                    "estimate": _r(c.estimate), "ci_low": _r(c.lower), "ci_high": _r(c.upper), "unit": c.unit,
-                    "p_value": _r(c.p, 6), "q_value": _r(float(q), 6), "text": texts,
-                    "cells": [k.as_json() for k in c.cells], **c.extra})
+                    "estimate": numbers[0], "ci_low": numbers[1], "ci_high": numbers[2], "unit": c.unit,
+                    "p_value": numbers[3], "q_value": numbers[4], "text": texts,
+                    "cells": cells, **c.extra})
     return out
+
+
+def finding_key(kind: str, question: str, district: str, cells: list, year: int) -> tuple:
+    """A finding's identity across releases of a year: what it is about and the count cells it rests on."""
+    return str(kind), str(question), str(district), tuple(sorted(map(str, cells))), int(year)
+
+
+def _numbers(*values) -> tuple:
+    return tuple(values)
+
+
+def earlier_findings(contents) -> dict[tuple, tuple]:
+    """(kind, question, district, year) → the numbers an earlier release showed the finding with."""
+    return {finding_key(f["kind"], f["question"], f["district"], f["cells"], c["year"]):
+            _numbers(f["estimate"], f["ci_low"], f["ci_high"], f["p_value"], f["q_value"])
+            for c in contents for f in c.get("findings", [])}
 
 
 def _r(x, d: int = 4):

@@ -4,6 +4,7 @@ each taken from published cells (or from city-wide models whose figures are roun
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import asdict
 
@@ -51,6 +52,13 @@ def stats_of(ctx) -> dict:
                                if (s := _cell(pub, "shis_by_referrer", district=c, referring_unit=TOTAL)) and s.value > 0
                                and (r := _cell(pub, "shis_by_referrer", district=c, referring_unit="rvt")) and r.value == 0]
     return out
+
+
+def _as_before(new: dict, olds: list[dict]) -> dict:
+    """`new` without the entries an earlier release of the same year showed otherwise (a revision's model
+    summaries and limits move with counts the tables may hide; shown changed, they would show the change)."""
+    new = json.loads(json.dumps(new))
+    return {k: v for k, v in new.items() if all(k not in o or o[k] == v for o in olds)}
 
 
 def charts_of(ctx) -> dict:
@@ -102,7 +110,16 @@ def assemble(ctx, findings: list[dict], provenance: dict, *, draft: bool) -> dic
                   else bool(r.has_emergency_flats),
                   "rvt_refers_to_shis": None if r.rvt_refers_to_shis is None or r.rvt_refers_to_shis != r.rvt_refers_to_shis
                   else bool(r.rvt_refers_to_shis)} for r in d.itertuples()]
-    stats = stats_of(ctx)
+    earlier = ctx.memo.get("earlier_same_year", [])
+    stats = _as_before(stats_of(ctx), [c.get("stats", {}) for c in earlier])
+    charts = charts_of(ctx)
+    if earlier:
+        # The funnel's limits follow the city's rate: a revision whose limits moved would show the city's
+        # count changing where the tables hide it. Kept only as the earlier version drew them.
+        grid = {k: v for k, v in charts["funnel"].items() if k != "points"}
+        if _as_before({"grid": grid}, [{"grid": {k: v for k, v in c.get("charts", {}).get("funnel", {}).items()
+                                                  if k != "points"}} for c in earlier]) == {}:
+            charts["funnel"] = {"points": charts["funnel"]["points"]}
     return {
         "format": 2, "kind": "draft" if draft else "release", "year": ctx.year, "first_year": ctx.first_year,
         "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -116,7 +133,7 @@ def assemble(ctx, findings: list[dict], provenance: dict, *, draft: bool) -> dic
                        "finest": {d: sorted(c) for d, c in ctx.registry.categories.items()}},
         "tables": [table_json(tab) for tab in pub.tables.values()],
         "audit": asdict(pub.audit),
-        "findings": findings, "stats": stats, "charts": charts_of(ctx),
+        "findings": findings, "stats": stats, "charts": charts,
         "texts": texts_of(ctx, findings, stats),
         "quarantine": ctx.memo.get("quarantine", []),
     }

@@ -95,6 +95,7 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # level that the earlier release's fixed cells may steer elsewhere.
     start = {n: lvl for n, lvl in hist.levels_of(year).items() if n in registry.tables}
     from ..findings import build_findings, candidates
+    from ..findings.build import earlier_findings
 
     derived = [ind for ind in catalogue() if ind.kind == "derived"]
     workers = protection_workers(registry) if suppression == "greedy" else 1
@@ -129,8 +130,11 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     ctx.publication = pub
     # Every derived number an earlier release showed, so that one of the same year is not shown changed (only
     # releases whose years can overlap this one's: the same year, or a trend window's).
-    pub.earlier_derived = earlier_derived(S.load_content(con, r["release_id"]) for r in hist.releases
-                                          if abs(int(r["year"]) - year) < F.TREND_YEARS)
+    contents = [S.load_content(con, r["release_id"]) for r in hist.releases if abs(int(r["year"]) - year) < F.TREND_YEARS]
+    pub.earlier_derived = earlier_derived(contents)
+    # And the findings an earlier release of the year showed: one shown again keeps its numbers, or goes.
+    pub.earlier_findings = earlier_findings(c for c in contents if int(c["year"]) == year)
+    ctx.memo["earlier_same_year"] = [c for c in contents if int(c["year"]) == year]
     for ind in derived:
         t = _texts(ind.id)
         derive(pub, ind.id, ind.measure, rows[ind.id] if rows else ind.compute(ctx), unit=t["sv"].get("unit", ""),
