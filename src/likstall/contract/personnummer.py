@@ -17,19 +17,36 @@ import re
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 PLUSES = "+\ufe62\uff0b"
-# Also a personnummer whose date is written as a date (1912-12-12-1212, 12.12.12/1212), or with an underscore,
-# a full stop, a slash, a T or two dashes before the last four, or a space inside them (121212-12 12): for
-# these the date must be one (month 01–12, day 01–31 or, for a samordningsnummer, 61–91), which keeps
-# decimal numbers and date-times out.
-DATE_SEPARATORS = f"{DASHES}./_ "
-DATED = ("(?:[0-9]{2})?[0-9]{2}[%s]?(?:0[1-9]|1[0-2])[%s]?(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
-         % (DATE_SEPARATORS, DATE_SEPARATORS))
-PNR_IN_TEXT = re.compile(rf"(?<!\d)(\d{{2}})?\d{{6}}\s*[{DASHES}{PLUSES}]?\s*\d{{4}}(?!\d)"
-                         rf"|(?<!\d){DATED}\s*[{DASHES}{PLUSES}./_T]{{0,2}}\s*[0-9]{{2}}\s?[0-9]{{2}}(?!\d)")
+PNR_IN_TEXT = re.compile(rf"(?<!\d)(\d{{2}})?\d{{6}}\s*[{DASHES}{PLUSES}]?\s*\d{{4}}(?!\d)")
+# Also a personnummer with an underscore, a full stop or a slash before the last four (19121212_1212,
+# 121212.1212, 121212/1212: file names, and exports that wrote it as a number). Those separators also stand in
+# ordinary values (a cost with four decimals, a date range), so these forms count only when the date is a date
+# (month 01–12, day 01–31 or, for a samordningsnummer, 61–91) and the check digit is right (Luhn): one value in
+# a hundred or so that merely looks like this passes both.
+DATED = re.compile(r"(?:[0-9]{2})?[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
+                   r"[._/][0-9]{4}")
+# Where DATED is looked for: each run of digits and those separators, without separators at its ends, must be
+# DATED as a whole (so 2021-01-01/2021-12-31 and 1.121212.1212 are not, and SQL finds what Python finds).
+DATED_RUN = re.compile(r"[0-9._/]+")
+
+
+def luhn_ok(ten: str) -> bool:
+    """The personnummer check digit: the Luhn sum of the ten digits (every other from the first doubled) ends in 0."""
+    total = 0
+    for i, ch in enumerate(ten):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d // 10 + d % 10
+    return total % 10 == 0
+
+
+def _dated_hit(run: str) -> bool:
+    run = run.strip("._/")
+    return bool(DATED.fullmatch(run)) and luhn_ok(re.sub(r"[^0-9]", "", run)[-10:])
 
 
 def contains_personnummer(text: str) -> bool:
-    return bool(PNR_IN_TEXT.search(INVISIBLE.sub("", text or "")))
+    visible = INVISIBLE.sub("", text or "")
+    return bool(PNR_IN_TEXT.search(visible)) or any(_dated_hit(m.group(0)) for m in DATED_RUN.finditer(visible))
 
 
 def safe_name(text: str) -> str:
@@ -40,7 +57,8 @@ def safe_name(text: str) -> str:
 
 def mask_personnummer(text: str) -> str:
     """The text with every personnummer-shaped run replaced by [dolt] (invisible characters dropped)."""
-    return PNR_IN_TEXT.sub("[dolt]", INVISIBLE.sub("", text or ""))
+    masked = PNR_IN_TEXT.sub("[dolt]", INVISIBLE.sub("", text or ""))
+    return DATED_RUN.sub(lambda m: "[dolt]" if _dated_hit(m.group(0)) else m.group(0), masked)
 
 
 # The same characters for DuckDB's regular expressions (RE2), used by the import's rule and by the person key's
@@ -58,8 +76,21 @@ OTHER_DIGITS = "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19" \
     "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
 ASCII_DIGITS = "0123456789" * 3
 
-# DATED for DuckDB (RE2): the date-written forms, the same set as DATED with the separators and spaces above.
-_SQL_DATE_SEP = f"{SQL_DASHES}./_ "
-SQL_DATED = (f"[0-9]{{2}}([0-9]{{2}})?[{_SQL_DATE_SEP}]?(0[1-9]|1[0-2])[{_SQL_DATE_SEP}]?"
-             f"(0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
-             f"[{SQL_SPACES}]*[{SQL_SEPARATORS}./_T]{{0,2}}[{SQL_SPACES}]*[0-9]{{2}}[{SQL_SPACES}]?[0-9]{{2}}")
+# DATED and DATED_RUN for DuckDB (RE2).
+SQL_DATED = DATED.pattern
+SQL_DATED_RUN = DATED_RUN.pattern
+
+
+def sql_dated_hit(run: str) -> str:
+    """SQL twin of `_dated_hit` for a text expression `run` (a DATED_RUN)."""
+    r = f"trim({run}, '._/')"
+    return (f"CASE WHEN regexp_full_match({r}, '{SQL_DATED}') "
+            f"THEN {sql_luhn_ok(f'right(regexp_replace({r}, {chr(39)}[^0-9]{chr(39)}, {chr(39)}{chr(39)}, {chr(39)}g{chr(39)}), 10)')} "
+            f"ELSE false END")
+
+
+def sql_luhn_ok(ten: str) -> str:
+    """SQL twin of `luhn_ok` for a ten-digit text expression."""
+    digit = f"TRY_CAST(({ten})[i + 1] AS INTEGER)"
+    return (f"(list_sum(list_transform(range(10), i -> CASE WHEN i % 2 = 0 THEN (2 * {digit}) // 10 + (2 * {digit}) % 10 "
+            f"ELSE {digit} END)) % 10 = 0)")

@@ -20,7 +20,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..contract.personnummer import ASCII_DIGITS, OTHER_DIGITS, SQL_DATED, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH
+from ..contract.personnummer import (ASCII_DIGITS, OTHER_DIGITS, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH,
+                                     sql_dated_hit)
 from ..errors import LikstallError
 
 _BLOCK = 64  # SHA-256 block size in bytes
@@ -122,11 +123,11 @@ _PNR_DIGITS = _braced(
 PNR_SQL_NORMALISE = (
     # A personnummer written with or without century or separator gives the same pseudonym:
     # 19800101-1234, 198001011234, 800101-1234, 800101–1234 (en dash), 800101 1234 (no-break space),
-    # ８００１０１－１２３４ (full-width) and 8001011234 all become 8001011234; so do the forms with the date
-    # written as a date or other separators (1980-01-01-1234, 800101_1234, 19800101T1234: SQL_DATED).
+    # ８００１０１－１２３４ (full-width) and 8001011234 all become 8001011234; so do the forms the import's rule
+    # finds with _ . or / before the last four (800101_1234, 19800101.1234: contract/personnummer.py DATED).
     f"CASE WHEN regexp_full_match({_PNR_DIGITS}, '(19|20)?[0-9]{{{{10}}}}') "
     f"THEN right({_PNR_DIGITS}, 10) "
-    f"WHEN regexp_full_match({{visible}}, '{_braced(SQL_DATED)}') "
+    f"WHEN {_braced(sql_dated_hit('{visible}')).replace('{{visible}}', '{visible}')} "
     f"THEN right(regexp_replace({{visible}}, '[^0-9]', '', 'g'), 10) ELSE upper({{trimmed}}) END"
 )
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import duckdb
 
 from ..contract.codes import BOOL_FALSE, BOOL_TRUE, SWEDISH_LABELS, alias_rows
-from ..contract.personnummer import (SQL_DASHES, SQL_DATED, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH,
-                                     contains_personnummer)
+from ..contract.personnummer import (SQL_DATED_RUN, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH, contains_personnummer,
+                                     sql_dated_hit)
 from ..contract.columns import AGE_BANDS, BOOL, CODE, DATE, FLAG_COLUMNS, INT, NUMBER, TABLES, Table
 from ..errors import InputError
 from ..store.schema import data_columns, row_hash_sql
@@ -37,21 +37,18 @@ ZERO_WIDTH = f"[{SQL_ZERO_WIDTH}]"
 # 10 or 12 digits (any script's digits), optionally with a separator before the last four, not part of a longer
 # number; the separators and spaces are those of contract/personnummer.py (not chr(31), which joins a row's
 # columns for the check, `Validator._pnr_sql`).
-# Or a personnummer with its date written as a date, or other separators (contract/personnummer.py, DATED).
-_DATE_SEP = f"{SQL_DASHES}./_ "
-PNR_PATTERN = (rf"(^|[^\p{{Nd}}])((\p{{Nd}}{{2}})?\p{{Nd}}{{6}}[{SQL_SPACES}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}]*"
-               rf"\p{{Nd}}{{4}}|{SQL_DATED})([^\p{{Nd}}]|$)")
+PNR_PATTERN = (rf"(^|[^\p{{Nd}}])(\p{{Nd}}{{2}})?\p{{Nd}}{{6}}[{SQL_SPACES}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}]*"
+               rf"\p{{Nd}}{{4}}([^\p{{Nd}}]|$)")
 # A necessary condition for PNR_PATTERN after the zero-width characters are removed: ten digits with
 # nothing but zero-width characters between them, except spaces and one separator before the last
 # four. Checked on the text as read, it spares almost every row the removal and the exact pattern.
 _ZW = ZERO_WIDTH[1:-1]
-# The dated forms' condition: three pairs of digits with date separators (or zero-width characters) between
-# them, then anything but a digit within the column, then two pairs.
+# And for the forms with _ . or / before the last four (contract/personnummer.py, DATED): six digits, the
+# separator, four digits, zero-width characters anywhere between them.
 _D = f"[0-9][{_ZW}]*"
-_S = f"[{_DATE_SEP}{_ZW}]*"
 PNR_CANDIDATE = (rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{5}}[{SQL_SPACES}{_ZW}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}{_ZW}]*"
                  rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{3}}"
-                 rf"|{_D}{_D}{_S}{_D}{_D}{_S}{_D}{_D}[^0-9\x{{1F}}]*{_D}{_D}[^0-9\x{{1F}}]?{_D}{_D}")
+                 rf"|(?:{_D}){{6}}[._/][{_ZW}]*(?:{_D}){{4}}")
 EARLIEST_DATE = dt.date(1990, 1, 1)
 
 
@@ -127,7 +124,10 @@ def blank_is_null_sql(x: str) -> str:
 
 def pnr_hit_sql(x: str) -> str:
     """True when the text `x` holds something personnummer-shaped (zero-width characters ignored)."""
-    exact = f"regexp_matches(regexp_replace({x}, '{ZERO_WIDTH}', '', 'g'), '{PNR_PATTERN}')"
+    visible = f"regexp_replace({x}, '{ZERO_WIDTH}', '', 'g')"
+    dated = (f"list_bool_or(list_transform(regexp_extract_all({visible}, '{SQL_DATED_RUN}'), "
+             f"r -> {sql_dated_hit('r')}))")
+    exact = f"(regexp_matches({visible}, '{PNR_PATTERN}') OR coalesce({dated}, false))"
     # CASE evaluates its THEN only for the rows that pass the cheap test.
     return f"CASE WHEN regexp_matches({x}, '{PNR_CANDIDATE}') THEN {exact} ELSE false END"
 
