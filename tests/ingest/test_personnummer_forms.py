@@ -132,10 +132,39 @@ def test_an_id_pasted_with_invisible_characters_or_decomposed_letters_is_the_sam
     from likstall.ingest.pseudonym import visible_sql
 
     same = [("P-ÅSA-1", "P-A\u030aSA-1"), ("P-ÅSA-1", "P-ÅSA\u200b-1"), ("AR-Ö7", "\ufeffAR-Ö7"),
-            ("AR-7", "AR-7\u200b"), ("AR-7", "\u00a0AR-7\u2060")]
+            ("AR-7", "AR-7\u200b"), ("AR-7", "\u00a0AR-7\u2060"), ("P-1", "\uff30\uff0d\uff11"),  # Ｐ－１
+            ("O'BRIEN-{1}", "\uff2f\uff07\uff22\uff32\uff29\uff25\uff2e\uff0d{\uff11}")]
     con = duckdb.connect()
     for a, b in same:
         x, y = con.execute(f"SELECT {visible_sql('$a')}, {visible_sql('$b')}", {"a": a, "b": b}).fetchone()
         assert x == y == a
         x, y = con.execute(f"SELECT {person_norm_sql('$a')}, {person_norm_sql('$b')}", {"a": a, "b": b}).fetchone()
         assert x == y == a.upper()
+    # A personnummer in Devanagari digits is the person of the ASCII one.
+    devanagari = "121212-1212".translate(str.maketrans("0123456789", "\u0966\u0967\u0968\u0969\u096a\u096b\u096c\u096d\u096e\u096f"))
+    x, y = con.execute(f"SELECT {person_norm_sql('$a')}, {person_norm_sql('$b')}", {"a": devanagari, "b": "121212-1212"}).fetchone()
+    assert x == y == "1212121212"
+
+
+def test_a_personnummer_in_a_number_cell_gets_its_leading_zero_back(tmp_path):
+    # Excel shows 050101-1234 typed into a number cell as 501011234: the same child as in a CSV export.
+    import pandas as pd
+
+    from likstall.ingest.load import ingest
+
+    from helpers import EXTRACT, base_tables, store_rows, write_csv
+
+    ten = _with_check_digit("050101123")
+    t = base_tables()
+    cases = [dict(c) for c in t["cases"]]
+    cases[0]["person_id"] = ten[:6] + "-" + ten[6:]
+    folder = tmp_path / "e"
+    for name in ("districts", "population", "socioeconomics"):
+        write_csv(folder / f"{name}.csv", t[name])
+    write_csv(folder / "cases.csv", cases[:1])
+    later = pd.DataFrame(cases[1:2])
+    later["person_id"] = int(ten)  # a number cell: the zero is gone
+    later.to_excel(folder / "arenden.xlsx", sheet_name="cases", index=False)
+    db = tmp_path / "s.duckdb"
+    ingest([folder], db, extract_date=EXTRACT)
+    assert store_rows(db, "SELECT count(*), count(DISTINCT person_key) FROM cases") == [(2, 1)]

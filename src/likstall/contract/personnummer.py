@@ -39,6 +39,14 @@ def luhn_ok(ten: str) -> bool:
     return total % 10 == 0
 
 
+_TEN = re.compile(r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])[0-9]{4}")
+
+
+def is_ten_digit_personnummer(ten: str) -> bool:
+    """Ten ASCII digits that are a personnummer (or samordningsnummer): a date and the right check digit."""
+    return bool(_TEN.fullmatch(ten)) and luhn_ok(ten)
+
+
 def _dated_hit(run: str) -> bool:
     run = run.strip("._/")
     return bool(DATED.fullmatch(run)) and luhn_ok(re.sub(r"[^0-9]", "", run)[-10:])
@@ -73,8 +81,13 @@ SQL_SPACES = r"\s\p{Zs}\x0B\x1C-\x1E\x{85}\x{2028}\x{2029}"
 # Extended Arabic-Indic), and the ASCII digits they stand for: the person key maps them before hashing.
 OTHER_DIGITS = "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19" \
     "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669" \
-    "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
-ASCII_DIGITS = "0123456789" * 3
+    "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9" \
+    "\u0966\u0967\u0968\u0969\u096a\u096b\u096c\u096d\u096e\u096f"  # and Devanagari
+ASCII_DIGITS = "0123456789" * 4
+# The full-width forms of the ASCII characters (East Asian input methods: Ｐ－１), and the characters they are:
+# an id typed with them is the same id (`ingest.pseudonym.visible_sql`).
+FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
+FULL_WIDTH_AS_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 
 # DATED and DATED_RUN for DuckDB (RE2).
 SQL_DATED = DATED.pattern

@@ -20,8 +20,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..contract.personnummer import (ASCII_DIGITS, OTHER_DIGITS, SQL_SEPARATORS, SQL_SPACES, SQL_ZERO_WIDTH,
-                                     sql_dated_hit)
+from ..contract.personnummer import (ASCII_DIGITS, FULL_WIDTH, FULL_WIDTH_AS_ASCII, OTHER_DIGITS, SQL_SEPARATORS,
+                                     SQL_SPACES, SQL_ZERO_WIDTH, sql_dated_hit)
 from ..errors import LikstallError
 
 _BLOCK = 64  # SHA-256 block size in bytes
@@ -140,15 +140,22 @@ PNR_SQL_CANNOT = "(ascii({x}) BETWEEN 65 AND 90 OR ascii({x}) BETWEEN 97 AND 122
 
 def visible_sql(col: str) -> str:
     """SQL for the trimmed id as it is seen: an ASCII id as it is (the same bytes, so the same pseudonym as
-    always); any other without invisible characters and in Unicode's composed form (NFC), so that an id
-    pasted with a zero-width space, or with å typed as a + ring, is the same id."""
+    always); any other without invisible characters, in Unicode's composed form (NFC) and with full-width
+    letters and signs as their ASCII selves, so that an id pasted with a zero-width space, with å typed as
+    a + ring, or typed with an East Asian input method (Ｐ－１), is the same id."""
     t = trim_sql(col)
     return (f"CASE WHEN strlen({col}) = length({col}) THEN {t} "
-            f"ELSE nfc_normalize(regexp_replace({t}, '[{_ZERO_WIDTH_LITERAL}]', '', 'g')) END")
+            f"ELSE translate(nfc_normalize(regexp_replace({t}, '[{_ZERO_WIDTH_LITERAL}]', '', 'g')), "
+            f"'{_FULL_WIDTH_LITERAL}', '{_ASCII_LITERAL}') END")
 
 
 # SQL_ZERO_WIDTH as the characters themselves: the expression above goes into SQL that is .format()ed later
 # (`Validator._typed`), where the braces of \x{200B} would be read as fields.
+# FULL_WIDTH → FULL_WIDTH_AS_ASCII as SQL literals, without the braces (the expression also goes into SQL that is
+# .format()ed, see below) and with SQL's quote doubled.
+_PAIRS = [(f, a) for f, a in zip(FULL_WIDTH, FULL_WIDTH_AS_ASCII) if a not in "{}"]
+_FULL_WIDTH_LITERAL = "".join(f for f, _ in _PAIRS)
+_ASCII_LITERAL = "".join(a for _, a in _PAIRS).replace("'", "''")
 _ZERO_WIDTH_LITERAL = re.sub(r"\\x\{([0-9A-F]+)\}", lambda m: chr(int(m.group(1), 16)), SQL_ZERO_WIDTH)
 
 

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from ..contract.columns import TABLES
 from ..errors import InputError
-from ..contract.personnummer import safe_name
+from ..contract.personnummer import is_ten_digit_personnummer, safe_name
 from .mapping import Mapping, canonical_header, detect_table
 from .workbook_limits import WorkbookRefused, check_workbook
 
@@ -479,10 +479,16 @@ def _cell_text(v) -> str | None:
         return v.isoformat()
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, float):
+    if isinstance(v, (float, int)):
         if v != v:
             return None
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+        if not (float(v).is_integer() and abs(v) < 1e15):
+            return repr(v)
+        text = str(int(v))
+        # A personnummer of someone born 2000–2009 typed into a number cell loses its leading zero
+        # (050101-1234 → 501011234): given back where the ten digits are a personnummer (a date and the check
+        # digit), so that the person is one person and the number is seen as what it is.
+        return "0" + text if len(text) == 9 and is_ten_digit_personnummer("0" + text) else text
     if isinstance(v, dt.timedelta):
         return str(v)
     s = str(v)
