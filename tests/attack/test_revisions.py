@@ -35,7 +35,7 @@ def city(tmp_path_factory):
     root = tmp_path_factory.mktemp("revisions")
     mp = pytest.MonkeyPatch()
     mp.setenv("LIKSTALL_KEY_FILE", str(root / "secret.key"))  # the city's own key, for every scenario's load
-    write_demo_data(root / "data", seed=11, districts=8, years=[2018, 2019, 2020, 2021])
+    write_demo_data(root / "data", seed=11, districts=8, years=[2020, 2021])
     db = root / "city.duckdb"
     ingest([root / "data"], db, extract_date=EXTRACT)
     for year in (2020, 2021):
