@@ -90,6 +90,12 @@ def _assert_no_difference_shown(db, year: int) -> int:
     key = lambda f: (f["kind"], f["question"], f["district"], tuple(sorted(map(str, f["cells"]))))  # noqa: E731
     before = {key(f): numbers(f) for f in old["findings"]}
     assert all(before.get(key(f), numbers(f)) == numbers(f) for f in new["findings"])
+    # The quarantine counts as the earlier version showed them, and the audit's number of cells as the tables
+    # show them (a count over statuses told how many cells of a left-out table had changed).
+    assert new["quarantine"] == old["quarantine"]
+    shown = {(t["measure"], tuple(sorted(c[0].items()))) for t in new["tables"] if t["kind"] == "count"
+             for c in t["cells"]}
+    assert new["audit"]["n_cells"] == len(shown)
     first, last = _served(old), _served(new)
     hidden_now = 0
     for key, (value, status) in last.items():
@@ -147,3 +153,23 @@ def test_a_revised_earlier_year_leaves_the_later_year_as_it_was(city, tmp_path):
     make_release(db, 2021, charts=False)  # a plain publish: the year as before
     assert _served(load_release(db, 2021).content) == before
     assert audit(db).passed
+
+
+def test_a_load_of_bad_rows_only_shows_nothing_new(city, tmp_path):
+    # Two cases with an unknown district: a revision after them shows the quarantine of the first version.
+    case = next(r for r in _rows(city, "cases") if r["opened"].startswith("2021"))
+    bad = [dict(case, case_id=f"AR-2021-90000{i}", person_id=f"P-90000{i}", district="atlantis") for i in range(2)]
+    db = _scenario(city, tmp_path, "bad", {"cases": lambda row: [row, *bad] if row["case_id"] == case["case_id"] else [row]})
+    make_release(db, 2021, revise=True, charts=False)
+    _assert_no_difference_shown(db, 2021)
+
+
+def test_a_rule_with_one_to_four_rows_is_shown_without_its_number():
+    from types import SimpleNamespace
+
+    from likstall.disclosure.policy import Policy
+    from likstall.release.assemble import _quarantine
+
+    ctx = SimpleNamespace(policy=Policy(), memo={"quarantine": [{"rule": "date_order", "rows": 3},
+                                                                {"rule": "invalid_code", "rows": 12}]})
+    assert _quarantine(ctx, []) == [{"rule": "date_order", "rows": None}, {"rule": "invalid_code", "rows": 12}]

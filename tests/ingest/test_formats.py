@@ -514,3 +514,21 @@ def test_files_whose_names_read_the_same_once_masked_are_kept_apart(tmp_path, ex
     names = [f["file"] for f in r.files if f["file"].startswith("arenden")]
     assert len(set(names)) == 2 and not any("1912" in n for n in names)
     assert store_rows(db, "SELECT count(*) FROM cases") == [(2,)]
+
+
+def test_sheets_whose_names_read_the_same_once_masked_are_kept_apart(tmp_path):
+    # Two sheets named with (generated) personnummer, both holding cases: two names, one bad row each kept apart.
+    t = base_tables()
+    path = tmp_path / "export.xlsx"
+    bad = [dict(c) for c in t["cases"]]
+    bad[1]["sex"] = "kvinnna"
+    with pd.ExcelWriter(path) as xw:
+        for name in ("districts", "population", "socioeconomics"):
+            pd.DataFrame(t[name]).to_excel(xw, sheet_name=name, index=False)
+        pd.DataFrame(t["cases"][:1]).to_excel(xw, sheet_name="cases 19121212-1212", index=False)
+        pd.DataFrame(bad[1:]).to_excel(xw, sheet_name="cases 19121213-1213", index=False)
+    db = tmp_path / "s.duckdb"
+    r = ingest([path], db, extract_date=EXTRACT)
+    assert r.by_rule == {"invalid_code": 1} and r.rows_read == r.inserted + r.quarantined
+    names = [f["file"] for f in r.files if "cases" in f["file"]]
+    assert len(set(names)) == 2 and not any("1912" in n for n in names)

@@ -20,13 +20,11 @@ PLUSES = "+\ufe62\uff0b"
 PNR_IN_TEXT = re.compile(rf"(?<!\d)(\d{{2}})?\d{{6}}\s*[{DASHES}{PLUSES}]?\s*\d{{4}}(?!\d)")
 # Also a personnummer with an underscore, a full stop or a slash before the last four (19121212_1212,
 # 121212.1212, 121212/1212: file names, and exports that wrote it as a number). Those separators also stand in
-# ordinary values (a cost with four decimals, a date range), so these forms count only when the date is a date
-# (month 01–12, day 01–31 or, for a samordningsnummer, 61–91) and the check digit is right (Luhn): one value in
-# a hundred or so that merely looks like this passes both.
-DATED = re.compile(r"(?:[0-9]{2})?[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
-                   r"[._/][0-9]{4}")
-# Where DATED is looked for: each run of digits and those separators, without separators at its ends, must be
-# DATED as a whole (so 2021-01-01/2021-12-31 and 1.121212.1212 are not, and SQL finds what Python finds).
+# ordinary values (a cost with four decimals, a date and a serial), so these forms count only when the date is a
+# date (month 01–12, day 01–31 or, for a samordningsnummer, 61–91), the birth number is not 000 (never given:
+# 125000.0000 and AR_20210312_0001 stay) and the check digit is right (Luhn).
+_DATE = r"(?:[0-9]{2})?[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
+DATED = re.compile(_DATE + r"[._/](?!000)[0-9]{4}")
 DATED_RUN = re.compile(r"[0-9._/]+")
 
 
@@ -39,7 +37,7 @@ def luhn_ok(ten: str) -> bool:
     return total % 10 == 0
 
 
-_TEN = re.compile(r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])[0-9]{4}")
+_TEN = re.compile(_DATE.removeprefix("(?:[0-9]{2})?") + r"(?!000)[0-9]{4}")
 
 
 def is_ten_digit_personnummer(ten: str) -> bool:
@@ -50,6 +48,16 @@ def is_ten_digit_personnummer(ten: str) -> bool:
 def _dated_hit(run: str) -> bool:
     run = run.strip("._/")
     return bool(DATED.fullmatch(run)) and luhn_ok(re.sub(r"[^0-9]", "", run)[-10:])
+
+
+def _mask_dated(m: re.Match) -> str:
+    """A DATED_RUN with its personnummer masked and the separators around it kept (arenden_[dolt].csv)."""
+    run = m.group(0)
+    if not _dated_hit(run):
+        return run
+    core = run.strip("._/")
+    start = run.index(core)
+    return run[:start] + "[dolt]" + run[start + len(core):]
 
 
 def contains_personnummer(text: str) -> bool:
@@ -66,7 +74,7 @@ def safe_name(text: str) -> str:
 def mask_personnummer(text: str) -> str:
     """The text with every personnummer-shaped run replaced by [dolt] (invisible characters dropped)."""
     masked = PNR_IN_TEXT.sub("[dolt]", INVISIBLE.sub("", text or ""))
-    return DATED_RUN.sub(lambda m: "[dolt]" if _dated_hit(m.group(0)) else m.group(0), masked)
+    return DATED_RUN.sub(_mask_dated, masked)
 
 
 # The same characters for DuckDB's regular expressions (RE2), used by the import's rule and by the person key's
@@ -89,15 +97,15 @@ ASCII_DIGITS = "0123456789" * 4
 FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
 FULL_WIDTH_AS_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 
-# DATED and DATED_RUN for DuckDB (RE2).
-SQL_DATED = DATED.pattern
+# DATED and DATED_RUN for DuckDB (RE2, which has no look-ahead: the birth number 000 is tested apart).
+SQL_DATED = _DATE + r"[._/][0-9]{4}"
 SQL_DATED_RUN = DATED_RUN.pattern
 
 
 def sql_dated_hit(run: str) -> str:
     """SQL twin of `_dated_hit` for a text expression `run` (a DATED_RUN)."""
     r = f"trim({run}, '._/')"
-    return (f"CASE WHEN regexp_full_match({r}, '{SQL_DATED}') "
+    return (f"CASE WHEN regexp_full_match({r}, '{SQL_DATED}') AND substr({r}, length({r}) - 3, 3) <> '000' "
             f"THEN {sql_luhn_ok(f'right(regexp_replace({r}, {chr(39)}[^0-9]{chr(39)}, {chr(39)}{chr(39)}, {chr(39)}g{chr(39)}), 10)')} "
             f"ELSE false END")
 

@@ -23,12 +23,14 @@ from .published import (NOT_APPLICABLE, NOT_REPORTED, SUPPRESSED, TOTAL, AuditSu
 from .visibility import _tail_cut, row_shown
 
 
-def _summary(prot: PublicationProtection, own: set[CellKey]) -> AuditSummary:
-    """The audit of this release's own cells (earlier releases' cells are in the model, not counted)."""
+def _summary(prot: PublicationProtection, tables: dict[str, PublishedTable]) -> AuditSummary:
+    """The audit of the count cells this release shows (each once, whichever tables show it). Counted from the
+    tables as shown, not from the statuses: in a revised year a table the ladder left out still has the cells
+    an earlier version published, fixed as published, and how many of them changed would tell what changed."""
     a = prot.audit
     label = lambda f: f"{f.criterion} {f.scenario} {f.cell.label() if f.cell else ''} {f.detail}".strip()  # noqa: E731
-    mine = [prot.status[k] for k in own]
-    shown = sum(1 for s in mine if s != "omitted")
+    mine = [prot.status[k] for k in {c.key for t in tables.values() for c in t.cells}]
+    shown = len(mine)
     hidden = sum(1 for s in mine if s in HIDDEN)
     return AuditSummary(
         passed=a.passed, findings=tuple(label(f) for f in a.findings), share_suppressed=hidden / shown if shown else 0.0,
@@ -67,8 +69,7 @@ def gate(registry: Registry, year: int, policy: Policy, protection: PublicationP
         m = (meta or {}).get(name, {})
         tables[name] = PublishedTable(name, t.measure, t.unit, t.title, t.dims, tuple(cells), "count", "", level,
                                       tuple(sorted(small)), **m)
-    own = {k for name, t in registry.tables.items() if not name.startswith(HISTORY_PREFIX) for k in t.cells}
-    return Publication(year, policy, tables, _summary(protection, own), pattern, regions or {}, labels or {})
+    return Publication(year, policy, tables, _summary(protection, tables), pattern, regions or {}, labels or {})
 
 
 def _rounded(v, decimals: int):

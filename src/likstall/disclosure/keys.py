@@ -62,6 +62,18 @@ class CellKey:
     def as_dict(self) -> dict:
         return {"measure": self.measure, **dict(self.coords)}
 
+    # Vintages (release/history.py): an earlier release's value of a cell that a revision changed is the cell
+    # with `vintage=rN`, the difference between the two `vintage=dN`.
+    def in_vintage(self, tag: str) -> "CellKey":
+        return CellKey(self.measure, tuple(sorted((*self.coords, ("vintage", tag)))))
+
+    def is_difference(self) -> bool:
+        return self.get("vintage").startswith("d")
+
+    def base(self) -> "CellKey":
+        """The cell itself, without a vintage."""
+        return CellKey(self.measure, tuple(c for c in self.coords if c[0] != "vintage"))
+
     def as_json(self) -> str:
         return json.dumps([self.measure, dict(self.coords)], ensure_ascii=False, sort_keys=True)
 

@@ -79,11 +79,10 @@ def _offending_tables(registry: Registry, audit: AttackResult, levels: dict[str,
             c = because[c]
         cells.append(c)
     for cell in dict.fromkeys(cells):
-        v = cell.get("vintage")
-        if isinstance(v, str) and v.startswith("d"):
+        if cell.is_difference():
             # The difference between two vintages of a cell (release/history.py): the tables showing the cell
             # in this release are what show the difference.
-            cell = CellKey(cell.measure, tuple(c for c in cell.coords if c[0] != "vintage"))
+            cell = cell.base()
         tables = [t for t in registry.cell_tables.get(cell, []) if _liftable(registry, t, levels)]
         if tables:
             direct.update(tables)

@@ -104,11 +104,8 @@ class _Protector:
         """The most prominent table that shows the cell (1 headline, 2 breakdown; 3 shown nowhere). The
         difference between two vintages of a cell (`vintage=dN`, release/history.py) has the tier of the
         cell: the difference of a headline count may be protected with headline cells."""
-        v = k.get("vintage")
-        if isinstance(v, str) and v.startswith("d"):
-            base = CellKey(k.measure, tuple(c for c in k.coords if c[0] != "vintage"))
-            if base in self.status:
-                return self.tier(base)
+        if k.is_difference() and k.base() in self.status:
+            return self.tier(k.base())
         tiers = [self.r.tables[t].tier for t in self.r.cell_tables.get(k, ())
                  if not t.startswith(self.r.fixed_prefix) and not self.r.tables[t].internal]
         return min(tiers) if tiers and self.status[k] != OMITTED else 3

@@ -55,7 +55,7 @@ def build_findings(ctx, cands: list[Candidate] | None = None) -> list[dict]:
     for c, q in significant(candidates(ctx) if cands is None else cands):
         if not all(pub.is_published(k) for k in c.cells):
             continue
-        numbers = _numbers(_r(c.estimate), _r(c.lower), _r(c.upper), _r(c.p, 6), _r(float(q), 6))
+        numbers = (_r(c.estimate), _r(c.lower), _r(c.upper), _r(c.p, 6), _r(float(q), 6))
         cells = [k.as_json() for k in c.cells]
         if earlier.get(finding_key(c.kind, c.question, c.area, cells, pub.year), numbers) != numbers:
             continue  # an earlier release of the year showed this finding with other numbers: their difference is the revision's
@@ -74,14 +74,10 @@ def finding_key(kind: str, question: str, district: str, cells: list, year: int)
     return str(kind), str(question), str(district), tuple(sorted(map(str, cells))), int(year)
 
 
-def _numbers(*values) -> tuple:
-    return tuple(values)
-
-
 def earlier_findings(contents) -> dict[tuple, tuple]:
-    """(kind, question, district, year) → the numbers an earlier release showed the finding with."""
+    """(kind, question, district, cells, year) → the numbers an earlier release showed the finding with."""
     return {finding_key(f["kind"], f["question"], f["district"], f["cells"], c["year"]):
-            _numbers(f["estimate"], f["ci_low"], f["ci_high"], f["p_value"], f["q_value"])
+            (f["estimate"], f["ci_low"], f["ci_high"], f["p_value"], f["q_value"])
             for c in contents for f in c.get("findings", [])}
 
 

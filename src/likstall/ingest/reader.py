@@ -253,12 +253,15 @@ class Reader:
             name = sheet if detect_table(sheet, [], self.mapping) else path.stem
             table, columns, unknown = self._map_headers(name, headers, shown)
             width = len(headers)
+            person = int(columns["person_id"][1:]) if "person_id" in columns else None
             data = {f"c{i}": [] for i in range(width)}
             row_numbers = []
             for n, r in enumerate(rows[1:], start=2):
                 # (calamine gives every row the sheet's full width, the header row too: a cell beyond the named
                 # columns is in a column "utan rubrik", read and checked like any column outside the contract.)
                 texts = [_cell_text(v) for v in r[:width]] + [None] * max(0, width - len(r))
+                if person is not None and person < len(r):
+                    texts[person] = _person_id_text(r[person], texts[person])
                 if all(t is None for t in texts):
                     continue  # blank line inside a sheet: not a row
                 row_numbers.append(n)
@@ -469,6 +472,15 @@ def _refuse_mixed_encodings(path: Path, display: str) -> None:
         file=display, row=n, rule="encoding")
 
 
+def _person_id_text(v, text: str | None) -> str | None:
+    """A person id from a number cell: a personnummer of someone born 2000–2009 typed into one loses its leading
+    zero (050101-1234 → 501011234); given back where the ten digits are a personnummer (a date, a birth number
+    and the check digit), so that the child is the same person as in an export that kept the zero."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and text and len(text) == 9 and text.isdigit():
+        return "0" + text if is_ten_digit_personnummer("0" + text) else text
+    return text
+
+
 def _cell_text(v) -> str | None:
     """A workbook cell as text: dates as ISO dates, whole numbers without decimals."""
     if v is None:
@@ -484,11 +496,7 @@ def _cell_text(v) -> str | None:
             return None
         if not (float(v).is_integer() and abs(v) < 1e15):
             return repr(v)
-        text = str(int(v))
-        # A personnummer of someone born 2000–2009 typed into a number cell loses its leading zero
-        # (050101-1234 → 501011234): given back where the ten digits are a personnummer (a date and the check
-        # digit), so that the person is one person and the number is seen as what it is.
-        return "0" + text if len(text) == 9 and is_ten_digit_personnummer("0" + text) else text
+        return str(int(v))
     if isinstance(v, dt.timedelta):
         return str(v)
     s = str(v)

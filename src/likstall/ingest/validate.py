@@ -13,7 +13,7 @@ No Python runs per row, and a table is read as few times as the rules allow (doc
 4. duplicates within the load (on the pseudonymised key), and for placements the case that must
    exist; rows that failed anything are then deleted from `c_<table>`, which leaves the accepted.
 Raw values stay in the in-memory `stg` catalog; messages never quote a person key, and quote a
-bad value only when it is a short code-like value that many rows share (`shown_value_sql`).
+bad value only when it is a short code-like value that five persons share (`shown_value_sql`).
 """
 
 from __future__ import annotations
@@ -43,12 +43,15 @@ PNR_PATTERN = (rf"(^|[^\p{{Nd}}])(\p{{Nd}}{{2}})?\p{{Nd}}{{6}}[{SQL_SPACES}]*[{S
 # nothing but zero-width characters between them, except spaces and one separator before the last
 # four. Checked on the text as read, it spares almost every row the removal and the exact pattern.
 _ZW = ZERO_WIDTH[1:-1]
-# And for the forms with _ . or / before the last four (contract/personnummer.py, DATED): six digits, the
-# separator, four digits, zero-width characters anywhere between them.
-_D = f"[0-9][{_ZW}]*"
+# And for the forms with _ . or / before the last four (contract/personnummer.py, DATED): a date (month and day
+# checked, so that amounts and ids seldom take the exact test), the separator, four digits, zero-width characters
+# anywhere between them.
+_Z = f"[{_ZW}]*"
+_MONTH = f"(?:0{_Z}[1-9]|1{_Z}[0-2])"
+_DAY = f"(?:0{_Z}[1-9]|[12]{_Z}[0-9]|3{_Z}[01]|6{_Z}[1-9]|[78]{_Z}[0-9]|9{_Z}[01])"
 PNR_CANDIDATE = (rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{5}}[{SQL_SPACES}{_ZW}]*[{SQL_SEPARATORS}]?[{SQL_SPACES}{_ZW}]*"
                  rf"\p{{Nd}}(?:[{_ZW}]*\p{{Nd}}){{3}}"
-                 rf"|(?:{_D}){{6}}[._/][{_ZW}]*(?:{_D}){{4}}")
+                 rf"|[0-9]{_Z}[0-9]{_Z}{_MONTH}{_Z}{_DAY}{_Z}[._/]{_Z}(?:[0-9]{_Z}){{4}}")
 EARLIEST_DATE = dt.date(1990, 1, 1)
 
 

@@ -54,6 +54,16 @@ def stats_of(ctx) -> dict:
     return out
 
 
+def _quarantine(ctx, earlier: list[dict]) -> list[dict]:
+    """Rows in the quarantine per rule (all loads): a rule with 1–4 rows without its number (a corrected record
+    that falls into the quarantine must not show as one row more), and a revision's as the earlier version of
+    the year showed them (their change would be the new load's bad rows)."""
+    if earlier:
+        return earlier[-1].get("quarantine", [])
+    T = ctx.policy.T
+    return [{"rule": r["rule"], "rows": r["rows"] if r["rows"] >= T else None} for r in ctx.memo.get("quarantine", [])]
+
+
 def _as_before(new: dict, olds: list[dict]) -> dict:
     """`new` without the entries an earlier release of the same year showed otherwise (a revision's model
     summaries and limits move with counts the tables may hide; shown changed, they would show the change)."""
@@ -135,5 +145,5 @@ def assemble(ctx, findings: list[dict], provenance: dict, *, draft: bool) -> dic
         "audit": asdict(pub.audit),
         "findings": findings, "stats": stats, "charts": charts,
         "texts": texts_of(ctx, findings, stats),
-        "quarantine": ctx.memo.get("quarantine", []),
+        "quarantine": _quarantine(ctx, earlier),
     }

@@ -65,13 +65,13 @@ class History:
             diffs: dict[str, dict[CellKey, int]] = {}
             for k, v in old.values.items():
                 if k in latest and latest[k] != v:
-                    rename[k] = _vintage(k, f"r{rid}")
+                    rename[k] = k.in_vintage(f"r{rid}")
                     if old.__dict__["_kinds"].get(k) in (PRIMARY, SECONDARY):
                         hidden_before.add(k)
                     # The difference between the two vintages is a count too (the records a revision added,
                     # moved or corrected): a cell no table shows, in an equation with both vintages, so that
                     # the protection hides what would show it small, as for any other count.
-                    d = _vintage(k, f"d{rid}")
+                    d = k.in_vintage(f"d{rid}")
                     diffs.setdefault(k.measure, {})[d] = abs(latest[k] - v)
                     registry.extra_relations.append(
                         Relation(k, (rename[k], d), "vintage") if latest[k] > v else Relation(rename[k], (k, d), "vintage"))
@@ -97,10 +97,6 @@ class History:
             fixed.setdefault(k, SECONDARY)
         registry._relations_cache = {}
         return fixed
-
-
-def _vintage(k: CellKey, tag: str) -> CellKey:
-    return CellKey(k.measure, tuple(sorted((*k.coords, ("vintage", tag)))))
 
 
 def _rebuild(r: dict) -> Registry:

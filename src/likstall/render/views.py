@@ -318,7 +318,9 @@ def quarantine_view(fu: FollowUp) -> View:
     from ..ingest.rules import describe
 
     lang = fu.settings.lang
-    rows = [[_label(r["rule"]), _label(describe(r["rule"])), VCell(fmt.integer(r["rows"], lang), float(r["rows"]))]
+    # (A rule with 1–4 rows is shown as "..": release/assemble.py.)
+    rows = [[_label(r["rule"]), _label(describe(r["rule"])),
+             VCell(fmt.integer(r["rows"], lang), float(r["rows"])) if r["rows"] is not None else VCell("..", None, "..")]
             for r in fu.quarantine]
     return View("karantan", t("quarantine", lang), [t("rule", lang), t("description", lang), t("rows", lang)], rows)
 
