@@ -173,3 +173,22 @@ def test_a_rule_with_one_to_four_rows_is_shown_without_its_number():
     ctx = SimpleNamespace(policy=Policy(), memo={"quarantine": [{"rule": "date_order", "rows": 3},
                                                                 {"rule": "invalid_code", "rows": 12}]})
     assert _quarantine(ctx, []) == [{"rule": "date_order", "rows": None}, {"rule": "invalid_code", "rows": 12}]
+
+
+def test_what_a_small_revision_hides_does_not_tell_who_changed(city, tmp_path):
+    # One late victim in the same district, a woman in one world and a man of another age and target group in the
+    # other: the two revised versions serve the same (which numbers a revision hides told the person's sex,
+    # age and target group when only the changed numbers and tables were hidden).
+    case = next(r for r in _rows(city, "cases") if r["opened"].startswith("2021"))
+    worlds = {"k": dict(case, case_id="AR-2021-9100001", person_id="P-9100001", sex="K", birth_year="1980",
+                        target_group="vald_i_nara_relation"),
+              "m": dict(case, case_id="AR-2021-9100001", person_id="P-9100001", sex="M", birth_year="1950",
+                        target_group="manniskohandel")}
+    served = {}
+    for name, late in worlds.items():
+        db = _scenario(city, tmp_path, name, {"cases": lambda row, late=late: [row, late] if row["case_id"] == case["case_id"] else [row]})
+        make_release(db, 2021, revise=True, charts=False)
+        content = load_release(db, 2021).content
+        served[name] = (_served(content), content["audit"]["n_cells"], content["audit"]["n_suppressed"],
+                        [t["name"] for t in content["tables"] if t["level"] == "omitted"] if "level" in content["tables"][0] else None)
+    assert served["k"] == served["m"]

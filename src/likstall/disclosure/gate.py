@@ -87,25 +87,29 @@ def derive(pub: Publication, name: str, measure: str, rows, *, unit: str = "", t
     """Add a table of derived numbers. Each row: (coords, counts, value, lo, hi, n).
 
     A row is published only when every count cell it declares is published, and, for means and
-    medians (n given), when it rests on at least T persons; and, when an earlier release hid the same
-    number of the same year (a revised year, or a year in a trend) or published it with another value, not:
-    the difference would show what the revision added or changed (the days of one stay, the number of
-    ongoing stays from the days they grew by), and no count cell carries it. A value that cannot be
-    computed is "not reported" (-)."""
+    medians (n given), when it rests on at least T persons. When an earlier release hid a number of the
+    table for the same year (a revised year, or a year in a trend) or published it with another value, the
+    table shows nothing: the difference would show what the revision added or changed (the days of one stay,
+    the number of ongoing stays from the days they grew by), and no count cell carries it. A value that
+    cannot be computed is "not reported" (-)."""
     T = pub.policy.T
     cells = []
-    for coords, counts, value, lo, hi, n, *rest in rows:
+    rows = list(rows)
+    # Hidden before: hidden still (C9). Shown before otherwise, with another value or interval bound: the change
+    # would show the revision's counts (an unchanged ratio with a moved bound gives the expected count, and so a
+    # city total the tables hide). Then the whole table is hidden, not the changed numbers alone: which numbers
+    # changed would tell who the revision changed (the late victim's district, sex and target group).
+    before = [pub.earlier_derived.get(derived_key(name, coords, pub.year), set()) for coords, *_ in rows]
+    shown = [(_rounded(value, decimals), _rounded(lo, decimals), _rounded(hi, decimals))
+             for _coords, _counts, value, lo, hi, *_ in rows]
+    # (a number shown before with the same value may be shown again: it is public; one shown before only
+    # otherwise has changed)
+    changed = any(s not in b and any(isinstance(x, tuple) for x in b) for b, s in zip(before, shown)) \
+        or (pub.small_revision and any(before))
+    for (coords, counts, value, lo, hi, n, *rest), b, s in zip(rows, before, shown):
         key = CellKey.of(measure, **coords)
-        before = pub.earlier_derived.get(derived_key(name, coords, pub.year), _NONE)
-        shown = (_rounded(value, decimals), _rounded(lo, decimals), _rounded(hi, decimals))
-        if shown[0] is None:
-            shown = NOT_REPORTED
-        if (rest and rest[0]) or any(not pub.is_published(c) for c in counts):
-            cells.append(PublishedCell(key, None, SUPPRESSED))
-        elif before is not _NONE and before != shown:
-            # Hidden before: hidden still (C9). Shown before otherwise, the value or an interval bound: the
-            # change would show the revision's counts (an unchanged ratio with a moved bound gives the
-            # expected count, and so a city total the tables hide).
+        if changed or (rest and rest[0]) or any(not pub.is_published(c) for c in counts) \
+                or (b and (NOT_REPORTED if s[0] is None else s) not in b):
             cells.append(PublishedCell(key, None, SUPPRESSED))
         elif n is not None and 0 < n < T:
             cells.append(PublishedCell(key, None, SUPPRESSED))
@@ -120,9 +124,6 @@ def derive(pub: Publication, name: str, measure: str, rows, *, unit: str = "", t
     return table
 
 
-_NONE = object()
-
-
 def derived_key(table: str, coords: dict, year: int) -> tuple[str, tuple]:
     """A derived number's identity across releases: its table and coordinates, with the release's year
     where the coordinates have none."""
@@ -131,9 +132,9 @@ def derived_key(table: str, coords: dict, year: int) -> tuple[str, tuple]:
     return table, tuple(sorted(c.items()))
 
 
-def earlier_derived(contents) -> dict[tuple[str, tuple], object]:
-    """(table, coordinates) → what earlier releases' derived tables served: (value, lower, upper), SUPPRESSED or
-    NOT_REPORTED (`derive` shows a number again only as it was)."""
+def earlier_derived(contents) -> dict[tuple[str, tuple], set]:
+    """(table, coordinates) → what earlier releases' derived tables served it as: (value, lower, upper),
+    SUPPRESSED or NOT_REPORTED, one entry per way it was served (`derive` shows a number again only as it was)."""
     out = {}
     for content in contents:
         year = int(content["year"])
@@ -141,7 +142,7 @@ def earlier_derived(contents) -> dict[tuple[str, tuple], object]:
             if t["kind"] != "derived":
                 continue
             for coords, value, lo, hi, status in t["cells"]:
-                out[derived_key(t["name"], coords, year)] = (
+                out.setdefault(derived_key(t["name"], coords, year), set()).add(
                     (value, lo, hi) if not status else NOT_REPORTED if status == NOT_REPORTED else SUPPRESSED)
     return out
 

@@ -84,9 +84,12 @@ class Publication:
         self.regions = MappingProxyType(dict(regions))  # district code → region name
         self.labels = MappingProxyType(dict(labels))  # district code → name
         # Derived numbers earlier releases published: (table, coordinates with the year) → value (`gate.derive`).
-        self.earlier_derived: dict[tuple[str, tuple], object] = {}
+        self.earlier_derived: dict[tuple[str, tuple], set] = {}
         # And the findings an earlier release of the same year showed: key → their numbers (`findings.build`).
         self.earlier_findings: dict[tuple, tuple] = {}
+        # Some count differs by 1–4 from an earlier release's (release/build.py): then nothing an earlier release
+        # showed for the year is shown again, changed or not (which numbers changed would tell who changed).
+        self.small_revision = False
 
     @property
     def tables(self):

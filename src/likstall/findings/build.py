@@ -57,7 +57,8 @@ def build_findings(ctx, cands: list[Candidate] | None = None) -> list[dict]:
             continue
         numbers = (_r(c.estimate), _r(c.lower), _r(c.upper), _r(c.p, 6), _r(float(q), 6))
         cells = [k.as_json() for k in c.cells]
-        if earlier.get(finding_key(c.kind, c.question, c.area, cells, pub.year), numbers) != numbers:
+        before = earlier.get(finding_key(c.kind, c.question, c.area, cells, pub.year))
+        if before is not None and (before != numbers or pub.small_revision):
             continue  # an earlier release of the year showed this finding with other numbers: their difference is the revision's
         texts = {lang: c.sentence(pub, lang, float(q)) for lang in ("sv", "en")}
         if any(t is None for t in texts.values()):

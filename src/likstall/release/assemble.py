@@ -64,11 +64,12 @@ def _quarantine(ctx, earlier: list[dict]) -> list[dict]:
     return [{"rule": r["rule"], "rows": r["rows"] if r["rows"] >= T else None} for r in ctx.memo.get("quarantine", [])]
 
 
-def _as_before(new: dict, olds: list[dict]) -> dict:
+def _as_before(new: dict, olds: list[dict], strict: bool = False) -> dict:
     """`new` without the entries an earlier release of the same year showed otherwise (a revision's model
-    summaries and limits move with counts the tables may hide; shown changed, they would show the change)."""
+    summaries and limits move with counts the tables may hide; shown changed, they would show the change);
+    `strict` (after a small revision): without every entry an earlier release showed."""
     new = json.loads(json.dumps(new))
-    return {k: v for k, v in new.items() if all(k not in o or o[k] == v for o in olds)}
+    return {k: v for k, v in new.items() if all(k not in o or (o[k] == v and not strict) for o in olds)}
 
 
 def charts_of(ctx) -> dict:
@@ -121,14 +122,15 @@ def assemble(ctx, findings: list[dict], provenance: dict, *, draft: bool) -> dic
                   "rvt_refers_to_shis": None if r.rvt_refers_to_shis is None or r.rvt_refers_to_shis != r.rvt_refers_to_shis
                   else bool(r.rvt_refers_to_shis)} for r in d.itertuples()]
     earlier = ctx.memo.get("earlier_same_year", [])
-    stats = _as_before(stats_of(ctx), [c.get("stats", {}) for c in earlier])
+    small = ctx.memo.get("small_revision", False)
+    stats = _as_before(stats_of(ctx), [c.get("stats", {}) for c in earlier], strict=small)
     charts = charts_of(ctx)
     if earlier:
         # The funnel's limits follow the city's rate: a revision whose limits moved would show the city's
         # count changing where the tables hide it. Kept only as the earlier version drew them.
         grid = {k: v for k, v in charts["funnel"].items() if k != "points"}
-        if _as_before({"grid": grid}, [{"grid": {k: v for k, v in c.get("charts", {}).get("funnel", {}).items()
-                                                  if k != "points"}} for c in earlier]) == {}:
+        if small or _as_before({"grid": grid}, [{"grid": {k: v for k, v in c.get("charts", {}).get("funnel", {}).items()
+                                                           if k != "points"}} for c in earlier]) == {}:
             charts["funnel"] = {"points": charts["funnel"]["points"]}
     return {
         "format": 2, "kind": "draft" if draft else "release", "year": ctx.year, "first_year": ctx.first_year,

@@ -94,6 +94,17 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # the same pattern (and the same tables at the same level), instead of a search from the district
     # level that the earlier release's fixed cells may steer elsewhere.
     start = {n: lvl for n, lvl in hist.levels_of(year).items() if n in registry.tables}
+    # Where a count differs by 1–4 from what an earlier release published (a revised year, or a revised year in a
+    # trend), no
+    # table of that measure is shown. Hiding only the changed cells, or only the tables that hold them, would
+    # show which changed, and so who the revision changed: the late victim's district, sex (the women's table
+    # changes only for a woman) and target group; a refused placement's stay and target group. (The
+    # differences themselves are protected as counts: History.merge_into.)
+    small = {k.measure for k, v in hist.shown_differences.items() if 1 <= v <= policy.T - 1}
+    for name in own_tables:
+        if registry.tables[name].measure in small:
+            start[name] = "omitted"
+    ctx.memo["small_revision"] = bool(small)
     from ..findings import build_findings, candidates
     from ..findings.build import earlier_findings
 
@@ -132,6 +143,7 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # releases whose years can overlap this one's: the same year, or a trend window's).
     contents = [S.load_content(con, r["release_id"]) for r in hist.releases if abs(int(r["year"]) - year) < F.TREND_YEARS]
     pub.earlier_derived = earlier_derived(contents)
+    pub.small_revision = ctx.memo["small_revision"]
     # And the findings an earlier release of the year showed: one shown again keeps its numbers, or goes.
     pub.earlier_findings = earlier_findings(c for c in contents if int(c["year"]) == year)
     ctx.memo["earlier_same_year"] = [c for c in contents if int(c["year"]) == year]

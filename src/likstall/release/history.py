@@ -26,6 +26,9 @@ _RANK = {PUBLISHED: 3, PRIMARY: 2, SECONDARY: 2, OMITTED: 0}
 class History:
     releases: list[dict] = field(default_factory=list)
     legacy: dict[CellKey, HistoryCell] = field(default_factory=dict)
+    # The differences `merge_into` found between a cell an earlier release published and today's value of it
+    # (difference cell → its value): a reader who keeps both could read them (release/build.py).
+    shown_differences: dict[CellKey, int] = field(default_factory=dict)
 
     @property
     def frames(self) -> dict[tuple[str, int], tuple[int, dict]]:
@@ -56,6 +59,7 @@ class History:
     def merge_into(self, registry: Registry) -> dict[CellKey, str]:
         """Add every earlier release's cells and equations to `registry`; return the fixed statuses."""
         latest: dict[CellKey, int] = dict(registry.values)
+        own = set(registry.values)  # this release's cells (the history's are added below)
         fixed: dict[CellKey, str] = {}
         hidden_before: set[CellKey] = set()  # cells an older vintage hid (C9: they stay hidden)
         for r in reversed(self.releases):  # newest first: older vintages of a changed cell are renamed
@@ -73,6 +77,10 @@ class History:
                     # the protection hides what would show it small, as for any other count.
                     d = k.in_vintage(f"d{rid}")
                     diffs.setdefault(k.measure, {})[d] = abs(latest[k] - v)
+                    if k in own and old.__dict__["_kinds"].get(k) == PUBLISHED:
+                        # (this release's own cell against one an earlier release published; between two earlier
+                        # releases each was protected when it was made)
+                        self.shown_differences[d] = abs(latest[k] - v)
                     registry.extra_relations.append(
                         Relation(k, (rename[k], d), "vintage") if latest[k] > v else Relation(rename[k], (k, d), "vintage"))
                 else:
