@@ -94,15 +94,16 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # the same pattern (and the same tables at the same level), instead of a search from the district
     # level that the earlier release's fixed cells may steer elsewhere.
     start = {n: lvl for n, lvl in hist.levels_of(year).items() if n in registry.tables}
-    # Where a count differs by 1–4 from what an earlier release published (a revised year, or a revised year in a
-    # trend), no
-    # table of that measure is shown. Hiding only the changed cells, or only the tables that hold them, would
+    # Where a count differs by 1–4 from what an earlier release published (a revised year), no count table is
+    # shown. Hiding only the changed cells, or only the tables that hold them, would
     # show which changed, and so who the revision changed: the late victim's district, sex (the women's table
     # changes only for a woman) and target group; a refused placement's stay and target group. (The
     # differences themselves are protected as counts: History.merge_into.)
     small = {k.measure for k, v in hist.shown_differences.items() if 1 <= v <= policy.T - 1}
     for name in own_tables:
-        if registry.tables[name].measure in small:
+        # (every measure, not only those that changed: which measures changed tells too, e.g. whether a refused
+        # placement was the person's only one, which changes the persons placed)
+        if small:
             start[name] = "omitted"
     ctx.memo["small_revision"] = bool(small)
     from ..findings import build_findings, candidates

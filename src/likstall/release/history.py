@@ -40,11 +40,14 @@ class History:
         return out
 
     def frames_for(self, year: int, revise: bool) -> dict[tuple[str, int], tuple[int, dict]]:
-        """The kept frames a release of `year` is built from: each (frame, year) from the latest release that
-        kept it; but a year that has a release, made again without `revise`, takes every frame from its own
-        latest release, so that a revision of an earlier year does not change its numbers (that year's new
-        vintage reaches the years published after it, protected with the difference: `merge_into`)."""
-        out = self.frames
+        """The kept frames a release of `year` is built from: each (frame, year) from the first release that kept
+        it, so that a revision of a year (which may show little: release/build.py) changes no later year's trend;
+        and a year that has a release, made again without `revise`, takes every frame from its own latest release,
+        so that its numbers stay as they were."""
+        out = {}
+        for r in reversed(self.releases):  # each earlier year as its first release showed it: a revision of a year
+            for f in r["frames"]["frames"]:  # reaches no later year (the later year's trend would show the difference)
+                out[(f["name"], int(f["year"]))] = (r["release_id"], f["frame"])
         same = [r for r in self.releases if int(r["year"]) == int(year)]
         if same and not revise:
             out.update({(f["name"], int(f["year"])): (same[-1]["release_id"], f["frame"])
