@@ -64,6 +64,11 @@ def _quarantine(ctx, earlier: list[dict]) -> list[dict]:
     return [{"rule": r["rule"], "rows": r["rows"] if r["rows"] >= T else None} for r in ctx.memo.get("quarantine", [])]
 
 
+def _funnel_limits(funnel: dict) -> dict:
+    """The funnel chart's grid and limits (everything but its points)."""
+    return {k: v for k, v in funnel.items() if k != "points"}
+
+
 def _as_before(new: dict, olds: list[dict], strict: bool = False) -> dict:
     """`new` without the entries an earlier release of the same year showed otherwise (a revision's model
     summaries and limits move with counts the tables may hide; shown changed, they would show the change);
@@ -122,15 +127,15 @@ def assemble(ctx, findings: list[dict], provenance: dict, *, draft: bool) -> dic
                   "rvt_refers_to_shis": None if r.rvt_refers_to_shis is None or r.rvt_refers_to_shis != r.rvt_refers_to_shis
                   else bool(r.rvt_refers_to_shis)} for r in d.itertuples()]
     earlier = ctx.memo.get("earlier_same_year", [])
-    small = ctx.memo.get("small_revision", False)
+    small = pub.small_revision
     stats = _as_before(stats_of(ctx), [c.get("stats", {}) for c in earlier], strict=small)
     charts = charts_of(ctx)
     if earlier:
         # The funnel's limits follow the city's rate: a revision whose limits moved would show the city's
         # count changing where the tables hide it. Kept only as the earlier version drew them.
-        grid = {k: v for k, v in charts["funnel"].items() if k != "points"}
-        if small or _as_before({"grid": grid}, [{"grid": {k: v for k, v in c.get("charts", {}).get("funnel", {}).items()
-                                                           if k != "points"}} for c in earlier]) == {}:
+        grid = {"grid": _funnel_limits(charts["funnel"])}
+        if small or not _as_before(grid, [{"grid": _funnel_limits(c.get("charts", {}).get("funnel", {}))}
+                                          for c in earlier]):
             charts["funnel"] = {"points": charts["funnel"]["points"]}
     return {
         "format": 2, "kind": "draft" if draft else "release", "year": ctx.year, "first_year": ctx.first_year,

@@ -99,13 +99,11 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # show which changed, and so who the revision changed: the late victim's district, sex (the women's table
     # changes only for a woman) and target group; a refused placement's stay and target group. (The
     # differences themselves are protected as counts: History.merge_into.)
-    small = {k.measure for k, v in hist.shown_differences.items() if 1 <= v <= policy.T - 1}
-    for name in own_tables:
+    small_revision = any(1 <= v <= policy.T - 1 for v in hist.shown_differences.values())
+    if small_revision:
         # (every measure, not only those that changed: which measures changed tells too, e.g. whether a refused
         # placement was the person's only one, which changes the persons placed)
-        if small:
-            start[name] = "omitted"
-    ctx.memo["small_revision"] = bool(small)
+        start.update(dict.fromkeys(own_tables, "omitted"))
     from ..findings import build_findings, candidates
     from ..findings.build import earlier_findings
 
@@ -144,7 +142,7 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # releases whose years can overlap this one's: the same year, or a trend window's).
     contents = [S.load_content(con, r["release_id"]) for r in hist.releases if abs(int(r["year"]) - year) < F.TREND_YEARS]
     pub.earlier_derived = earlier_derived(contents)
-    pub.small_revision = ctx.memo["small_revision"]
+    pub.small_revision = small_revision
     # And the findings an earlier release of the year showed: one shown again keeps its numbers, or goes.
     pub.earlier_findings = earlier_findings(c for c in contents if int(c["year"]) == year)
     ctx.memo["earlier_same_year"] = [c for c in contents if int(c["year"]) == year]

@@ -78,12 +78,12 @@ class History:
                     # The difference between the two vintages is a count too (the records a revision added,
                     # moved or corrected): a cell no table shows, in an equation with both vintages, so that
                     # the protection hides what would show it small, as for any other count.
-                    d = k.in_vintage(f"d{rid}")
-                    diffs.setdefault(k.measure, {})[d] = abs(latest[k] - v)
+                    d, diff = k.in_vintage(f"d{rid}"), abs(latest[k] - v)
+                    diffs.setdefault(k.measure, {})[d] = diff
                     if k in own and old.__dict__["_kinds"].get(k) == PUBLISHED:
                         # (this release's own cell against one an earlier release published; between two earlier
                         # releases each was protected when it was made)
-                        self.shown_differences[d] = abs(latest[k] - v)
+                        self.shown_differences[d] = diff
                     registry.extra_relations.append(
                         Relation(k, (rename[k], d), "vintage") if latest[k] > v else Relation(rename[k], (k, d), "vintage"))
                 else:
