@@ -122,6 +122,13 @@ def _nb2_fit(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
         polished = None
     if polished is not None and np.all(np.isfinite(polished.params)) and polished.llf >= res.llf - 1e-9:
         res = polished
+    # α = 0 belongs to the parameter space: there the model is the Poisson, whose MLE is μ₀ = ΣO/ΣE. Where
+    # the optimisers end at a tiny α (≈ 10⁻⁸) no better than that, the answer is the boundary's, exactly:
+    # BFGS stops there within its gradient tolerance only (μ off by ≈ 10⁻⁶, and by how much depends on the
+    # machine's BLAS kernels). The tolerance covers the rounding of NB2's log Γ at 1/α ≈ 10⁸ (≈ 10⁻⁷).
+    mu0 = float(observed.sum() / expected.sum())
+    if mu0 > 0 and float(st.poisson.logpmf(observed, mu0 * expected).sum()) >= res.llf - 1e-6:
+        return mu0, 1e12
     mu = float(math.exp(res.params[0]))
     alpha_sm = float(res.params[1])
     if alpha_sm <= 1e-10:
