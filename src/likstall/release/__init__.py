@@ -33,6 +33,13 @@ def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False
     con = _connect(db)
     try:
         built = build(con, year, policy=policy, revise=revise, suppression=suppression)
+        if not built.summary["passed"]:
+            # Never stored, so never served: a refused release in the store would be the year's latest, its
+            # report would say so, and whether it is refused can depend on one person's record.
+            from ..errors import LikstallError
+
+            raise LikstallError("Röjandekontrollen kunde inte godkänna releasen; ingenting har sparats. "
+                                f"Kör `likstall audit --db {db}` för de releaser som redan finns.")
         # The charts drawn once from the release's own values and kept with it: a report from the release
         # then draws nothing (docs/performance.md §2). Not part of the digest (store.content_digest).
         # Only a new release is drawn: the same data and history give the same digest, and that

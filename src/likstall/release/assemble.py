@@ -57,11 +57,22 @@ def stats_of(ctx) -> dict:
 def _quarantine(ctx, earlier: list[dict]) -> list[dict]:
     """Rows in the quarantine per rule (all loads): a rule with 1–4 rows without its number (a corrected record
     that falls into the quarantine must not show as one row more), and a revision's as the earlier version of
-    the year showed them (their change would be the new load's bad rows)."""
+    the year showed them (their change would be the new load's bad rows). The counts are over every load, so a
+    later year's release would show the new loads' bad rows as its difference from any earlier release's: a
+    count 1–4 away from one an earlier release showed for the rule is shown without its number too."""
     if earlier:
         return earlier[-1].get("quarantine", [])
     T = ctx.policy.T
-    return [{"rule": r["rule"], "rows": r["rows"] if r["rows"] >= T else None} for r in ctx.memo.get("quarantine", [])]
+    shown: dict[str, set[int]] = {}
+    for rows in ctx.memo.get("earlier_quarantine", []):
+        for r in rows:
+            if r.get("rows") is not None:
+                shown.setdefault(r["rule"], set()).add(int(r["rows"]))
+
+    def number(rule: str, n: int) -> int | None:
+        return n if n >= T and not any(1 <= abs(n - m) < T for m in shown.get(rule, ())) else None
+
+    return [{"rule": r["rule"], "rows": number(r["rule"], r["rows"])} for r in ctx.memo.get("quarantine", [])]
 
 
 def _funnel_limits(funnel: dict) -> dict:
@@ -146,8 +157,7 @@ def assemble(ctx, findings: list[dict], provenance: dict, *, draft: bool) -> dic
                    "spans": {ctx.span: [str(y) for y in ctx.inputs.years]}},
         # The structure every table's margins follow: each group's finest members and each dimension's
         # finest categories (public metadata: what a reader needs to add the tables up).
-        "dimensions": {"groups": {d: {g: sorted(m) for g, m in gs.items()} for d, gs in ctx.registry.groups.items()},
-                       "finest": {d: sorted(c) for d, c in ctx.registry.categories.items()}},
+        "dimensions": ctx.memo["dimensions"],
         "tables": [table_json(tab) for tab in pub.tables.values()],
         "audit": asdict(pub.audit),
         "findings": findings, "stats": stats, "charts": charts,

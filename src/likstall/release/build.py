@@ -89,6 +89,12 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     ctx.memo["quarantine"] = [{"rule": r.rule, "rows": int(r.rows)} for r in quarantine_by_rule(con).itertuples()]
     registry = count_registry(ctx)
     own_tables = [n for n in registry.tables]
+    # The structure the release's own tables follow, taken before the history is merged in: the history's cells
+    # carry their vintages, and which vintages there are told which earlier releases a revision changed (whether
+    # a late person's placement reached a later year's trend).
+    ctx.memo["dimensions"] = {
+        "groups": {d: {g: sorted(m) for g, m in gs.items()} for d, gs in registry.groups.items()},
+        "finest": {d: sorted(c) for d, c in registry.categories.items()}}
     fixed = hist.merge_into(registry)
     # A year made again starts where its latest release ended on the ladder: the same input then gives
     # the same pattern (and the same tables at the same level), instead of a search from the district
@@ -141,6 +147,10 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # Every derived number an earlier release showed, so that one of the same year is not shown changed (only
     # releases whose years can overlap this one's: the same year, or a trend window's).
     contents = [S.load_content(con, r["release_id"]) for r in hist.releases if abs(int(r["year"]) - year) < F.TREND_YEARS]
+    # The quarantine's counts are over every load, so every earlier release's (of any year) is compared with them.
+    ctx.memo["earlier_quarantine"] = [c.get("quarantine", []) for c in contents] + [
+        S.load_content(con, r["release_id"]).get("quarantine", [])
+        for r in hist.releases if abs(int(r["year"]) - year) >= F.TREND_YEARS]
     pub.earlier_derived = earlier_derived(contents)
     pub.small_revision = small_revision
     # And the findings an earlier release of the year showed: one shown again keeps its numbers, or goes.

@@ -55,9 +55,14 @@ class History:
         return out
 
     def levels_of(self, year: int) -> dict[str, str]:
-        """The ladder level of each table in the latest release of `year` (empty when it has none)."""
-        same = [r for r in self.releases if int(r["year"]) == int(year)]
-        return dict(same[-1]["structure"].get("levels", {})) if same else {}
+        """The ladder level of each table in the latest release of `year` that showed a table (empty when it has
+        none). A small revision shows none (release/build.py); starting from it would leave the year blank for good,
+        also once its data are back to what the earlier version showed."""
+        for r in reversed(self.releases):
+            levels = r["structure"].get("levels", {})
+            if int(r["year"]) == int(year) and any(lvl != "omitted" for lvl in levels.values()):
+                return dict(levels)
+        return {}
 
     def merge_into(self, registry: Registry) -> dict[CellKey, str]:
         """Add every earlier release's cells and equations to `registry`; return the fixed statuses."""
@@ -65,6 +70,12 @@ class History:
         own = set(registry.values)  # this release's cells (the history's are added below)
         fixed: dict[CellKey, str] = {}
         hidden_before: set[CellKey] = set()  # cells an older vintage hid (C9: they stay hidden)
+        # One older vintage per cell and value: the releases that show an earlier year as its first release
+        # showed it (frames_for) hold the same numbers from the same data, and two unknowns for one number
+        # gave the audit a false alarm (an insider of the one "bounding" the other) that depended on where a
+        # late person was. Two different vintages with equal values become one unknown too: the attacker is
+        # then credited with knowing they are equal, which only narrows what the model allows.
+        tags: dict[tuple[CellKey, int], str] = {}
         for r in reversed(self.releases):  # newest first: older vintages of a changed cell are renamed
             rid = r["release_id"]
             old = _rebuild(r)
@@ -72,18 +83,21 @@ class History:
             diffs: dict[str, dict[CellKey, int]] = {}
             for k, v in old.values.items():
                 if k in latest and latest[k] != v:
-                    rename[k] = k.in_vintage(f"r{rid}")
+                    tag = tags.setdefault((k, v), str(rid))
+                    rename[k] = k.in_vintage(f"r{tag}")
                     if old.__dict__["_kinds"].get(k) in (PRIMARY, SECONDARY):
                         hidden_before.add(k)
                     # The difference between the two vintages is a count too (the records a revision added,
                     # moved or corrected): a cell no table shows, in an equation with both vintages, so that
                     # the protection hides what would show it small, as for any other count.
-                    d, diff = k.in_vintage(f"d{rid}"), abs(latest[k] - v)
-                    diffs.setdefault(k.measure, {})[d] = diff
+                    d, diff = k.in_vintage(f"d{tag}"), abs(latest[k] - v)
                     if k in own and old.__dict__["_kinds"].get(k) == PUBLISHED:
                         # (this release's own cell against one an earlier release published; between two earlier
                         # releases each was protected when it was made)
                         self.shown_differences[d] = diff
+                    if tag != str(rid):
+                        continue  # the same older vintage as a newer release's: its difference is already there
+                    diffs.setdefault(k.measure, {})[d] = diff
                     registry.extra_relations.append(
                         Relation(k, (rename[k], d), "vintage") if latest[k] > v else Relation(rename[k], (k, d), "vintage"))
                 else:
