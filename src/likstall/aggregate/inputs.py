@@ -83,13 +83,3 @@ def late_registrations(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFram
         [year],
     ).df()
 
-
-def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Quarantined rows per rule in the latest load (rows of files, not persons): the export as it stands. Over all
-    loads a bad row that every export repeats was counted once per load, and a release after a later load
-    showed that load's bad rows as its difference from an earlier release's count (13 = 6 + 6 + 1)."""
-    return con.execute(
-        """SELECT rule, count(*) AS rows FROM (SELECT DISTINCT file, row_number, rule FROM quarantine
-                                               WHERE load_id = (SELECT max(load_id) FROM loads))
-           GROUP BY ALL ORDER BY rows DESC, rule"""
-    ).df()

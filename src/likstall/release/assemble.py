@@ -54,25 +54,13 @@ def stats_of(ctx) -> dict:
     return out
 
 
-def _quarantine(ctx, earlier: list[dict]) -> list[dict]:
-    """Rows in the quarantine per rule (all loads): a rule with 1–4 rows without its number (a corrected record
-    that falls into the quarantine must not show as one row more), and a revision's as the earlier version of
-    the year showed them (their change would be the new load's bad rows). The counts are over every load, so a
-    later year's release would show the new loads' bad rows as its difference from any earlier release's: a
-    count 1–4 away from one an earlier release showed for the rule is shown without its number too."""
-    if earlier:
-        return earlier[-1].get("quarantine", [])
-    T = ctx.policy.T
-    shown: dict[str, set[int]] = {}
-    for rows in ctx.memo.get("earlier_quarantine", []):
-        for r in rows:
-            if r.get("rows") is not None:
-                shown.setdefault(r["rule"], set()).add(int(r["rows"]))
-
-    def number(rule: str, n: int) -> int | None:
-        return n if n >= T and not any(1 <= abs(n - m) < T for m in shown.get(rule, ())) else None
-
-    return [{"rule": r["rule"], "rows": number(r["rule"], r["rows"])} for r in ctx.memo.get("quarantine", [])]
+def _quarantine(earlier: list[dict]) -> list[dict]:
+    """The quarantine's rows per rule are internal data-quality detail (the role-protected quarantine page), not
+    part of a release: every public form of them leaked across releases. Counts over all loads showed a later
+    load's bad rows as a difference (13 = 6 + 6 + 1); counts shown unless 1–4 away from an earlier release's showed
+    the same by being hidden (a fifth attacker); and which rules were listed told which rule a late record failed.
+    A revision of a year whose earlier version listed them (releases made before this change) lists them as it did."""
+    return earlier[-1].get("quarantine", []) if earlier else []
 
 
 def _funnel_limits(funnel: dict) -> dict:
@@ -162,5 +150,5 @@ def assemble(ctx, findings: list[dict], provenance: dict, *, draft: bool) -> dic
         "audit": asdict(pub.audit),
         "findings": findings, "stats": stats, "charts": charts,
         "texts": texts_of(ctx, findings, stats),
-        "quarantine": _quarantine(ctx, earlier),
+        "quarantine": _quarantine(earlier),
     }

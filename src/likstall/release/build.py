@@ -84,9 +84,6 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     hist = H.load(con)
     inputs = F.load(con, year, hist.frames_for(year, revise), revise=revise)
     ctx = Context(inputs, policy, conf)
-    from ..aggregate.inputs import quarantine_by_rule
-
-    ctx.memo["quarantine"] = [{"rule": r.rule, "rows": int(r.rows)} for r in quarantine_by_rule(con).itertuples()]
     registry = count_registry(ctx)
     own_tables = [n for n in registry.tables]
     # The structure the release's own tables follow, taken before the history is merged in: the history's cells
@@ -147,10 +144,6 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     # Every derived number an earlier release showed, so that one of the same year is not shown changed (only
     # releases whose years can overlap this one's: the same year, or a trend window's).
     contents = [S.load_content(con, r["release_id"]) for r in hist.releases if abs(int(r["year"]) - year) < F.TREND_YEARS]
-    # The quarantine's counts are over every load, so every earlier release's (of any year) is compared with them.
-    ctx.memo["earlier_quarantine"] = [c.get("quarantine", []) for c in contents] + [
-        S.load_content(con, r["release_id"]).get("quarantine", [])
-        for r in hist.releases if abs(int(r["year"]) - year) >= F.TREND_YEARS]
     pub.earlier_derived = earlier_derived(contents)
     pub.small_revision = small_revision
     # And the findings an earlier release of the year showed: one shown again keeps its numbers, or goes.

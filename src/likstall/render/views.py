@@ -318,11 +318,13 @@ def quarantine_view(fu: FollowUp) -> View:
     from ..ingest.rules import describe
 
     lang = fu.settings.lang
-    # (A rule with 1–4 rows is shown as "..": release/assemble.py.)
+    # Releases list no quarantine (internal detail: release/assemble.py); those made before that did, with a rule of
+    # 1–4 rows shown as "..", and a revision of such a year lists them as it did.
     rows = [[_label(r["rule"]), _label(describe(r["rule"])),
              VCell(fmt.integer(r["rows"], lang), float(r["rows"])) if r["rows"] is not None else VCell("..", None, "..")]
             for r in fu.quarantine]
-    return View("karantan", t("quarantine", lang), [t("rule", lang), t("description", lang), t("rows", lang)], rows)
+    return View("karantan", t("quarantine", lang), [t("rule", lang), t("description", lang), t("rows", lang)], rows,
+                "" if rows else t("quarantine_internal", lang))
 
 
 def all_views(fu: FollowUp) -> list[View]:

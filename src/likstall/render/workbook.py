@@ -367,6 +367,8 @@ def _view_sheet(ws, v: View, lang: str, marks: list[str] = ()) -> None:
                     cell.alignment = right
             if col.part == "label" and v.row_keys and r - 3 == len(v.rows) - 1 and v.has_total:
                 _bold(cell)
+    if not v.rows and v.note:
+        ws["A3"] = neutralise(v.note)  # an empty view says why (the quarantine: where it is shown instead)
     last_row = max(2 + len(v.rows), 3)
     last_col = get_column_letter(len(cols))
     ws.auto_filter.ref = f"A2:{last_col}{last_row}"
