@@ -295,3 +295,16 @@ def test_releases_list_no_quarantine_and_a_later_load_of_bad_rows_shows_nowhere(
 
     view = quarantine_view(load_release(db, 2021))
     assert view.rows == [] and "Karantän" in view.note
+
+
+def test_copies_of_a_cell_are_one_vintage_only_when_they_rest_on_the_same_frames():
+    from likstall.release.history import _same_data
+
+    copies = []
+    # 2021's release keeps 2020's windowed frames as 2020's release had them (and fewer of them): the same data.
+    assert _same_data(copies, {"placements": "a", "victims": "b"}, "2") == "2"
+    assert _same_data(copies, {"placements": "a"}, "1") == "2"
+    # A revision's frames differ: its copy stays its own unknown, also where the cell's value is the same.
+    assert _same_data(copies, {"placements": "c", "victims": "b"}, "3") == "3"
+    # A cell of a span of years has no frames of its own year: never merged.
+    assert _same_data(copies, None, "4") == "4" and _same_data(copies, None, "5") == "5"

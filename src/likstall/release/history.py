@@ -11,6 +11,8 @@ vintage hid stays hidden (C9).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 from ..disclosure.attacker import HistoryCell
@@ -70,20 +72,21 @@ class History:
         own = set(registry.values)  # this release's cells (the history's are added below)
         fixed: dict[CellKey, str] = {}
         hidden_before: set[CellKey] = set()  # cells an older vintage hid (C9: they stay hidden)
-        # One older vintage per cell and value: the releases that show an earlier year as its first release
-        # showed it (frames_for) hold the same numbers from the same data, and two unknowns for one number
+        # One older vintage per cell and data: the releases that show an earlier year as its first release
+        # showed it (frames_for) hold the same numbers from the same frames, and two unknowns for one number
         # gave the audit a false alarm (an insider of the one "bounding" the other) that depended on where a
-        # late person was. Two different vintages with equal values become one unknown too: the attacker is
-        # then credited with knowing they are equal, which only narrows what the model allows.
-        tags: dict[tuple[CellKey, int], str] = {}
+        # late person was. Copies from different data (a revision) stay apart, also where their values are
+        # equal: the attacker does not know that of hidden values, and the pattern would depend on it.
+        tags: dict[tuple[CellKey, int], list[tuple[str, dict | None]]] = {}
         for r in reversed(self.releases):  # newest first: older vintages of a changed cell are renamed
             rid = r["release_id"]
             old = _rebuild(r)
+            source = _frame_digests(r)
             rename = {}
             diffs: dict[str, dict[CellKey, int]] = {}
             for k, v in old.values.items():
                 if k in latest and latest[k] != v:
-                    tag = tags.setdefault((k, v), str(rid))
+                    tag = _same_data(tags.setdefault((k, v), []), source.get(k.get("year")), str(rid))
                     rename[k] = k.in_vintage(f"r{tag}")
                     if old.__dict__["_kinds"].get(k) in (PRIMARY, SECONDARY):
                         hidden_before.add(k)
@@ -122,6 +125,27 @@ class History:
             fixed.setdefault(k, SECONDARY)
         registry._relations_cache = {}
         return fixed
+
+
+def _frame_digests(r: dict) -> dict[str, dict[str, str]]:
+    """Per year, a digest of each frame a release was built from (its cells of a year rest on that year's frames)."""
+    out: dict[str, dict[str, str]] = {}
+    for f in r["frames"]["frames"]:
+        out.setdefault(str(f["year"]), {})[f["name"]] = hashlib.sha256(
+            json.dumps(f["frame"], sort_keys=True, default=str).encode()).hexdigest()
+    return out
+
+
+def _same_data(copies: list[tuple[str, dict | None]], frames: dict | None, tag: str) -> str:
+    """The vintage tag of an earlier copy of a cell (same value) that rests on the same frames as this one (every
+    frame of the year both releases kept is the same: a later year keeps fewer of them), else `tag`, recorded. A
+    cell of a span of years (no frames of its own year) is never merged."""
+    for other_tag, other in copies:
+        common = set(other or ()) & set(frames or ())
+        if common and all(other[n] == frames[n] for n in common):
+            return other_tag
+    copies.append((tag, frames))
+    return tag
 
 
 def _rebuild(r: dict) -> Registry:
