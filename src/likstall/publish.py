@@ -22,11 +22,8 @@ def publish(db: str | Path, year: int, out: str | Path | None = None, *, policy:
     from .render.report import provenance_lines
     from .render.tables_csv import write_tables_csv
 
-    rel, new = make_release(db, year, policy=policy, revise=revise, suppression=suppression)
+    rel, new = make_release(db, year, policy=policy, revise=revise, suppression=suppression)  # refuses a failing one
     a = rel.publication.audit
-    if not a.passed:  # the ladder always ends in something safe; this means an inconsistent history
-        raise LikstallError("Röjandekontrollen kunde inte godkänna releasen (historiken motsäger dagens data). "
-                            f"Kör `likstall audit --db {db}` för detaljer.")
     path, n = None, 0
     if out is not None:
         out = Path(out)

@@ -115,3 +115,19 @@ def test_clayton_kaldor_on_the_boundary_stops_newton_at_its_step_outside_the_mod
     # variation (the shape's sentinel 10¹²). BFGS's own end point (μ 0,93657511 on one machine, 0,93657384 on
     # another with other BLAS kernels; shape 8,98·10⁷) is only within its gradient tolerance of it.
     assert mu == pytest.approx(182 / 194.3251, rel=1e-12) and shape == 1e12
+
+
+def test_clayton_kaldor_on_the_boundary_with_thirty_districts_is_the_poisson_mle():
+    # A review's case: BFGS ends at alpha_NB2 ≈ 2,3·10⁻⁹, where statsmodels' NB2 log-likelihood (−81,7518027) is
+    # rounded above the Poisson's at ΣO/ΣE (−81,7518201) although the slope at the boundary is −141: comparing the
+    # two likelihoods returned BFGS's μ (off by 5·10⁻⁶). The answer on the boundary is ΣO/ΣE with no extra variation.
+    from likstall.stats.smoothing import _nb2_fit
+
+    o = np.array([10, 37, 2, 6, 14, 11, 48, 26, 14, 1, 32, 35, 19, 30, 34, 11, 52, 29, 12, 3, 10, 35, 21, 10, 20, 38,
+                  15, 16, 0, 22], dtype=float)
+    e = np.array([9.12, 47.04, 3.18, 9.61, 22.33, 13.69, 57.18, 32.99, 18.26, 3.27, 33.98, 33.3, 22.45, 31.94, 32.06,
+                  13.66, 53.55, 27.65, 23.75, 11.66, 15.75, 39.41, 19.14, 13.69, 31.83, 45.26, 16.43, 21.59, 2.01,
+                  29.96])
+    assert ((o - o.sum() / e.sum() * e) ** 2 - o).sum() < 0  # the boundary is a local maximum
+    mu, shape = _nb2_fit(o, e)
+    assert mu == pytest.approx(o.sum() / e.sum(), rel=1e-12) and shape == 1e12

@@ -76,8 +76,11 @@ class Inputs:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     def to_json(self) -> dict:
+        # "from": the release a kept frame was taken from (None: read from the store for this release). The history
+        # tells by it which earlier releases show a year from the same data (release/history.py).
         return {"year": self.year, "first_year": self.first_year,
-                "frames": [{"name": n, "year": y, "frame": frame_to_json(df)} for (n, y), df in sorted(self.frames.items())]}
+                "frames": [{"name": n, "year": y, "frame": frame_to_json(df), "from": self.vintage.get((n, y))}
+                           for (n, y), df in sorted(self.frames.items())]}
 
 
 def load(con: duckdb.DuckDBPyConnection, year: int, earlier: dict[tuple[str, int], tuple[int, dict]] | None = None,

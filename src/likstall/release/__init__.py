@@ -38,8 +38,8 @@ def make_release(db: str | Path, year: int, *, policy=None, revise: bool = False
             # report would say so, and whether it is refused can depend on one person's record.
             from ..errors import LikstallError
 
-            raise LikstallError("Röjandekontrollen kunde inte godkänna releasen; ingenting har sparats. "
-                                f"Kör `likstall audit --db {db}` för de releaser som redan finns.")
+            raise LikstallError("Röjandekontrollen kunde inte godkänna releasen; ingenting har sparats. Ett utkast "
+                                f"(`likstall rapport --db {db} --year {year} --draft`) visar granskningens fynd.")
         # The charts drawn once from the release's own values and kept with it: a report from the release
         # then draws nothing (docs/performance.md §2). Not part of the digest (store.content_digest).
         # Only a new release is drawn: the same data and history give the same digest, and that

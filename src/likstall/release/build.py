@@ -161,6 +161,7 @@ def build(con, year: int, *, policy: Policy | None = None, revise: bool = False,
     structure = H.structure_of(registry)
     structure["tables"] = [t for t in structure["tables"] if t["name"] in own_tables]
     structure["levels"] = {n: protection.levels[n] for n in own_tables if n in protection.levels}
+    structure["small_revision"] = small_revision  # (History.levels_of: a later version does not start from it)
     cells = []
     for name in own_tables:
         t = registry.tables[name]

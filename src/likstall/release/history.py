@@ -11,8 +11,6 @@ vintage hid stays hidden (C9).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 from ..disclosure.attacker import HistoryCell
@@ -57,13 +55,12 @@ class History:
         return out
 
     def levels_of(self, year: int) -> dict[str, str]:
-        """The ladder level of each table in the latest release of `year` that showed a table (empty when it has
-        none). A small revision shows none (release/build.py); starting from it would leave the year blank for good,
-        also once its data are back to what the earlier version showed."""
+        """The ladder level of each table in the latest release of `year` that was not a small revision (empty when
+        it has none). A small revision shows no table (release/build.py); starting from it would leave the year blank
+        for good, also once its data are back to what the earlier version showed."""
         for r in reversed(self.releases):
-            levels = r["structure"].get("levels", {})
-            if int(r["year"]) == int(year) and any(lvl != "omitted" for lvl in levels.values()):
-                return dict(levels)
+            if int(r["year"]) == int(year) and not r["structure"].get("small_revision"):
+                return dict(r["structure"].get("levels", {}))
         return {}
 
     def merge_into(self, registry: Registry) -> dict[CellKey, str]:
@@ -75,18 +72,21 @@ class History:
         # One older vintage per cell and data: the releases that show an earlier year as its first release
         # showed it (frames_for) hold the same numbers from the same frames, and two unknowns for one number
         # gave the audit a false alarm (an insider of the one "bounding" the other) that depended on where a
-        # late person was. Copies from different data (a revision) stay apart, also where their values are
-        # equal: the attacker does not know that of hidden values, and the pattern would depend on it.
-        tags: dict[tuple[CellKey, int], list[tuple[str, dict | None]]] = {}
+        # late person was. Which copies are the same data is read from where each release took its frames
+        # (`_sources`), not from their contents: copies from different data (a revision) stay apart also where
+        # their values or frames are equal, which the attacker does not know of hidden ones.
+        tags: dict[tuple[CellKey, int, object], str] = {}
+        by_id = {r["release_id"]: r for r in self.releases}
         for r in reversed(self.releases):  # newest first: older vintages of a changed cell are renamed
             rid = r["release_id"]
             old = _rebuild(r)
-            source = _frame_digests(r)
+            source = _sources(r, by_id)
             rename = {}
             diffs: dict[str, dict[CellKey, int]] = {}
             for k, v in old.values.items():
                 if k in latest and latest[k] != v:
-                    tag = _same_data(tags.setdefault((k, v), []), source.get(k.get("year")), str(rid))
+                    src = source.get(k.get("year"))
+                    tag = tags.setdefault((k, v, ("release", rid) if src is None else src), str(rid))
                     rename[k] = k.in_vintage(f"r{tag}")
                     if old.__dict__["_kinds"].get(k) in (PRIMARY, SECONDARY):
                         hidden_before.add(k)
@@ -127,25 +127,39 @@ class History:
         return fixed
 
 
-def _frame_digests(r: dict) -> dict[str, dict[str, str]]:
-    """Per year, a digest of each frame a release was built from (its cells of a year rest on that year's frames)."""
-    out: dict[str, dict[str, str]] = {}
+def _sources(r: dict, by_id: dict[int, dict] | None = None) -> dict[str, object]:
+    """Per year, the release whose data a release's cells of that year rest on: the release its frames of the year
+    were taken from (itself where it read them from the store). By provenance, never by comparing contents: whether
+    two vintages' hidden numbers or frames happen to be equal is not something the attacker knows. A year whose
+    frames came from several releases, or from a release stored before frames recorded where they came from, has no
+    source (its cells are never merged)."""
+    from ..aggregate.frames import FRESH
+
+    by_year: dict[str, set] = {}
     for f in r["frames"]["frames"]:
-        out.setdefault(str(f["year"]), {})[f["name"]] = hashlib.sha256(
-            json.dumps(f["frame"], sort_keys=True, default=str).encode()).hexdigest()
-    return out
+        if f["name"] in FRESH:
+            continue  # read from the store for every release (the district list)
+        by_year.setdefault(str(f["year"]), set()).add(_origin(r, f["name"], f["year"], by_id or {}))
+    return {y: next(iter(srcs)) for y, srcs in by_year.items() if len(srcs) == 1 and _UNKNOWN not in srcs}
 
 
-def _same_data(copies: list[tuple[str, dict | None]], frames: dict | None, tag: str) -> str:
-    """The vintage tag of an earlier copy of a cell (same value) that rests on the same frames as this one (every
-    frame of the year both releases kept is the same: a later year keeps fewer of them), else `tag`, recorded. A
-    cell of a span of years (no frames of its own year) is never merged."""
-    for other_tag, other in copies:
-        common = set(other or ()) & set(frames or ())
-        if common and all(other[n] == frames[n] for n in common):
-            return other_tag
-    copies.append((tag, frames))
-    return tag
+_UNKNOWN = "unknown"
+
+
+def _origin(r: dict, name: str, year, by_id: dict[int, dict]):
+    """The release that read frame (name, year) from the store, following "from" back through the releases that
+    kept it; _UNKNOWN where a release does not say."""
+    seen = set()
+    while r["release_id"] not in seen:
+        seen.add(r["release_id"])
+        f = next((f for f in r["frames"]["frames"] if f["name"] == name and str(f["year"]) == str(year)), None)
+        src = _UNKNOWN if f is None else f.get("from", _UNKNOWN)
+        if src is None:
+            return r["release_id"]
+        if src == _UNKNOWN or src not in by_id:
+            return _UNKNOWN
+        r = by_id[src]
+    return _UNKNOWN
 
 
 def _rebuild(r: dict) -> Registry:
