@@ -131,35 +131,53 @@ def _sources(r: dict, by_id: dict[int, dict] | None = None) -> dict[str, object]
     """Per year, the release whose data a release's cells of that year rest on: the release its frames of the year
     were taken from (itself where it read them from the store). By provenance, never by comparing contents: whether
     two vintages' hidden numbers or frames happen to be equal is not something the attacker knows. A year whose
-    frames came from several releases, or from a release stored before frames recorded where they came from, has no
-    source (its cells are never merged)."""
+    frames came from several releases, or whose origin cannot be told (`_origin`), has no source (its cells are
+    never merged)."""
     from ..aggregate.frames import FRESH
 
     by_year: dict[str, set] = {}
+    memo: dict = {}
     for f in r["frames"]["frames"]:
         if f["name"] in FRESH:
             continue  # read from the store for every release (the district list)
-        by_year.setdefault(str(f["year"]), set()).add(_origin(r, f["name"], f["year"], by_id or {}))
+        by_year.setdefault(str(f["year"]), set()).add(_origin(r, f["name"], f["year"], by_id or {}, memo))
     return {y: next(iter(srcs)) for y, srcs in by_year.items() if len(srcs) == 1 and _UNKNOWN not in srcs}
 
 
 _UNKNOWN = "unknown"
 
 
-def _origin(r: dict, name: str, year, by_id: dict[int, dict]):
+def _origin(r: dict, name: str, year, by_id: dict[int, dict], memo: dict | None = None):
     """The release that read frame (name, year) from the store, following "from" back through the releases that
-    kept it; _UNKNOWN where a release does not say."""
-    seen = set()
-    while r["release_id"] not in seen:
-        seen.add(r["release_id"])
-        f = next((f for f in r["frames"]["frames"] if f["name"] == name and str(f["year"]) == str(year)), None)
-        src = _UNKNOWN if f is None else f.get("from", _UNKNOWN)
-        if src is None:
-            return r["release_id"]
-        if src == _UNKNOWN or src not in by_id:
-            return _UNKNOWN
-        r = by_id[src]
-    return _UNKNOWN
+    kept it; _UNKNOWN where that cannot be told.
+
+    A release stored before frames recorded "from" kept every frame an earlier release held and read the rest
+    (every version has done so; which holder it took when several held one has changed, so their origins must
+    agree). Its own year is the exception: a revision reads it again, and a release of a year that already had
+    one cannot tell whether it was a revision, so there it is unknown."""
+    memo = {} if memo is None else memo
+    key = (r["release_id"], name, str(year))
+    if key in memo:
+        return memo[key]
+    memo[key] = _UNKNOWN  # (a cycle, which stored releases cannot have, ends here)
+    f = next((f for f in r["frames"]["frames"] if f["name"] == name and str(f["year"]) == str(year)), None)
+    if f is None:
+        out = _UNKNOWN
+    elif "from" in f:
+        src = f["from"]
+        out = r["release_id"] if src is None else (_origin(by_id[src], name, year, by_id, memo) if src in by_id else _UNKNOWN)
+    else:
+        holders = [x for x in by_id.values() if x["release_id"] < r["release_id"]
+                   and any(g["name"] == name and str(g["year"]) == str(year) for g in x["frames"]["frames"])]
+        if not holders:
+            out = r["release_id"]
+        elif str(year) == str(r["year"]) and any(str(x["year"]) == str(year) for x in holders):
+            out = _UNKNOWN
+        else:
+            origins = {_origin(x, name, year, by_id, memo) for x in holders}
+            out = origins.pop() if len(origins) == 1 else _UNKNOWN
+    memo[key] = out
+    return out
 
 
 def _rebuild(r: dict) -> Registry:
