@@ -300,7 +300,7 @@ def test_releases_list_no_quarantine_and_a_later_load_of_bad_rows_shows_nowhere(
 
 
 def test_copies_of_a_cell_are_one_vintage_only_when_their_frames_came_from_the_same_release():
-    from likstall.release.history import _sources
+    from likstall.release.history import _Provenance
 
     def release(rid, year, frames):
         return {"release_id": rid, "year": year,
@@ -311,19 +311,19 @@ def test_copies_of_a_cell_are_one_vintage_only_when_their_frames_came_from_the_s
     r2 = release(2, 2021, {("placements", 2020): 1, ("placements", 2021): None, ("districts", 2020): None})
     r3 = release(3, 2020, {("placements", 2020): None, ("victims", 2020): None})  # a revision: read again
     r4 = release(4, 2022, {("placements", 2020): 2, ("placements", 2022): None})  # kept from r2, which kept r1's
-    by_id = {r["release_id"]: r for r in (r1, r2, r3, r4)}
+    history = _Provenance([r1, r2, r3, r4])
     # 2021's and 2022's trends show 2020 from the first release's data; the revision has its own; the district list
     # (read fresh by every release) does not count.
-    assert [_sources(r, by_id).get("2020") for r in (r1, r2, r3, r4)] == [1, 1, 3, 1]
+    assert [history.sources(r).get("2020") for r in (r1, r2, r3, r4)] == [1, 1, 3, 1]
     # Releases stored before frames said where they came from: an earlier year from the releases that held it (when
     # their origins agree), the release's own year from itself only when no earlier release of that year held it.
     o1 = release(1, 2020, {("placements", 2020): "?", ("victims", 2020): "?"})
     o2 = release(2, 2021, {("placements", 2020): "?", ("placements", 2021): "?"})
     o3 = release(3, 2020, {("placements", 2020): "?", ("victims", 2020): "?"})  # a revision, or a plain re-publish
     o4 = release(4, 2022, {("placements", 2020): "?", ("placements", 2022): "?"})  # held by 1, 2 and 3: origins differ
-    old = {r["release_id"]: r for r in (o1, o2, o3, o4)}
-    assert [_sources(r, old).get("2020") for r in (o1, o2, o3, o4)] == [1, 1, None, None]
-    assert _sources(o2, {1: o1, 2: o2}).get("2021") == 2
+    old = _Provenance([o1, o2, o3, o4])
+    assert [old.sources(r).get("2020") for r in (o1, o2, o3, o4)] == [1, 1, None, None]
+    assert _Provenance([o1, o2]).sources(o2).get("2021") == 2
 
 
 def test_a_revision_lists_the_quarantine_as_its_earlier_version_did():

@@ -73,14 +73,14 @@ class History:
         # showed it (frames_for) hold the same numbers from the same frames, and two unknowns for one number
         # gave the audit a false alarm (an insider of the one "bounding" the other) that depended on where a
         # late person was. Which copies are the same data is read from where each release took its frames
-        # (`_sources`), not from their contents: copies from different data (a revision) stay apart also where
+        # (`_Provenance`), not from their contents: copies from different data (a revision) stay apart also where
         # their values or frames are equal, which the attacker does not know of hidden ones.
         tags: dict[tuple[CellKey, int, object], str] = {}
-        by_id = {r["release_id"]: r for r in self.releases}
+        provenance = _Provenance(self.releases)
         for r in reversed(self.releases):  # newest first: older vintages of a changed cell are renamed
             rid = r["release_id"]
             old = _rebuild(r)
-            source = _sources(r, by_id)
+            source = provenance.sources(r)
             rename = {}
             diffs: dict[str, dict[CellKey, int]] = {}
             for k, v in old.values.items():
@@ -127,57 +127,66 @@ class History:
         return fixed
 
 
-def _sources(r: dict, by_id: dict[int, dict] | None = None) -> dict[str, object]:
-    """Per year, the release whose data a release's cells of that year rest on: the release its frames of the year
-    were taken from (itself where it read them from the store). By provenance, never by comparing contents: whether
-    two vintages' hidden numbers or frames happen to be equal is not something the attacker knows. A year whose
-    frames came from several releases, or whose origin cannot be told (`_origin`), has no source (its cells are
-    never merged)."""
-    from ..aggregate.frames import FRESH
-
-    by_year: dict[str, set] = {}
-    memo: dict = {}
-    for f in r["frames"]["frames"]:
-        if f["name"] in FRESH:
-            continue  # read from the store for every release (the district list)
-        by_year.setdefault(str(f["year"]), set()).add(_origin(r, f["name"], f["year"], by_id or {}, memo))
-    return {y: next(iter(srcs)) for y, srcs in by_year.items() if len(srcs) == 1 and _UNKNOWN not in srcs}
-
-
 _UNKNOWN = "unknown"
 
 
-def _origin(r: dict, name: str, year, by_id: dict[int, dict], memo: dict | None = None):
-    """The release that read frame (name, year) from the store, following "from" back through the releases that
-    kept it; _UNKNOWN where that cannot be told.
+class _Provenance:
+    """Where the releases' frames came from: the release that read each from the store, indexed once per history."""
 
-    A release stored before frames recorded "from" kept every frame an earlier release held and read the rest
-    (every version has done so; which holder it took when several held one has changed, so their origins must
-    agree). Its own year is the exception: a revision reads it again, and a release of a year that already had
-    one cannot tell whether it was a revision, so there it is unknown."""
-    memo = {} if memo is None else memo
-    key = (r["release_id"], name, str(year))
-    if key in memo:
-        return memo[key]
-    memo[key] = _UNKNOWN  # (a cycle, which stored releases cannot have, ends here)
-    f = next((f for f in r["frames"]["frames"] if f["name"] == name and str(f["year"]) == str(year)), None)
-    if f is None:
-        out = _UNKNOWN
-    elif "from" in f:
-        src = f["from"]
-        out = r["release_id"] if src is None else (_origin(by_id[src], name, year, by_id, memo) if src in by_id else _UNKNOWN)
-    else:
-        holders = [x for x in by_id.values() if x["release_id"] < r["release_id"]
-                   and any(g["name"] == name and str(g["year"]) == str(year) for g in x["frames"]["frames"])]
+    def __init__(self, releases: list[dict]):
+        self.year_of = {r["release_id"]: str(r["year"]) for r in releases}
+        self.frame: dict[tuple[int, str, str], dict] = {}
+        self.holders: dict[tuple[str, str], list[int]] = {}  # (name, year) → the releases holding it, oldest first
+        for r in sorted(releases, key=lambda r: r["release_id"]):
+            for f in r["frames"]["frames"]:
+                self.frame[(r["release_id"], f["name"], str(f["year"]))] = f
+                self.holders.setdefault((f["name"], str(f["year"])), []).append(r["release_id"])
+        self._memo: dict[tuple[int, str, str], object] = {}
+
+    def sources(self, r: dict) -> dict[str, object]:
+        """Per year, the release whose data a release's cells of that year rest on: the release its frames of the
+        year were taken from (itself where it read them from the store). By provenance, never by comparing contents:
+        whether two vintages' hidden numbers or frames happen to be equal is not something the attacker knows. A year
+        whose frames came from several releases, or whose origin cannot be told (`origin`), has no source (its cells
+        are never merged)."""
+        from ..aggregate.frames import FRESH
+
+        by_year: dict[str, set] = {}
+        for f in r["frames"]["frames"]:
+            if f["name"] in FRESH:
+                continue  # read from the store for every release (the district list)
+            by_year.setdefault(str(f["year"]), set()).add(self.origin(r["release_id"], f["name"], str(f["year"])))
+        return {y: next(iter(srcs)) for y, srcs in by_year.items() if len(srcs) == 1 and _UNKNOWN not in srcs}
+
+    def origin(self, rid: int, name: str, year: str):
+        """The release that read frame (name, year) from the store, following "from" back through the releases
+        that kept it (always older ones); _UNKNOWN where that cannot be told.
+
+        A release stored before frames recorded "from" kept every frame an earlier release held and read the rest
+        (every version has done so; which holder it took when several held one has changed, so their origins must
+        agree). Its own year is the exception: a revision reads it again, and a release of a year that already had
+        one cannot tell whether it was a revision, so there it is unknown."""
+        key = (rid, name, year)
+        if key not in self._memo:
+            self._memo[key] = self._origin(*key)
+        return self._memo[key]
+
+    def _origin(self, rid: int, name: str, year: str):
+        f = self.frame.get((rid, name, year))
+        if f is None:
+            return _UNKNOWN
+        if "from" in f:
+            src = f["from"]
+            if src is None:
+                return rid
+            return self.origin(src, name, year) if src in self.year_of else _UNKNOWN
+        holders = [h for h in self.holders[(name, year)] if h < rid]
         if not holders:
-            out = r["release_id"]
-        elif str(year) == str(r["year"]) and any(str(x["year"]) == str(year) for x in holders):
-            out = _UNKNOWN
-        else:
-            origins = {_origin(x, name, year, by_id, memo) for x in holders}
-            out = origins.pop() if len(origins) == 1 else _UNKNOWN
-    memo[key] = out
-    return out
+            return rid
+        if year == self.year_of[rid] and any(self.year_of[h] == year for h in holders):
+            return _UNKNOWN
+        origins = {self.origin(h, name, year) for h in holders}
+        return origins.pop() if len(origins) == 1 else _UNKNOWN
 
 
 def _rebuild(r: dict) -> Registry:

@@ -130,10 +130,10 @@ def _nb2_fit(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
     # difference (≈ 10⁻⁵), so comparing the two likelihoods cannot decide it. An interior optimum that BFGS found
     # (α = 0,138 for O = 16, 3, 64: tests/stats) is kept.
     mu0 = float(observed.sum() / expected.sum())
-    if mu0 > 0 and float(res.params[1]) < 1e-6 and float(((observed - mu0 * expected) ** 2 - observed).sum()) <= 0:
+    alpha_sm = float(res.params[1])
+    if mu0 > 0 and alpha_sm < 1e-6 and float(((observed - mu0 * expected) ** 2 - observed).sum()) <= 0:
         return mu0, 1e12
     mu = float(math.exp(res.params[0]))
-    alpha_sm = float(res.params[1])
     if alpha_sm <= 1e-10:
         # No extra-Poisson variation: the prior is (nearly) a point mass at μ, every district gets μ.
         return mu, 1e12
